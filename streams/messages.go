@@ -1,0 +1,240 @@
+package streams
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// SchemaVersion is the version every message carries in its V field.
+// Readers reject messages with a higher version than they know.
+const SchemaVersion = 1
+
+// PlanCommand asks the planner to import what is missing.
+type PlanCommand struct {
+	V       int      `json:"v"`
+	RunID   string   `json:"run_id,omitempty"` // optional: chosen by the caller so it can follow the run before sending
+	Year    int      `json:"year"`
+	Round   int      `json:"round,omitempty"`   // 0 = every round
+	Session string   `json:"session,omitempty"` // FastF1 name or short code; "" = every session
+	Kinds   []string `json:"kinds,omitempty"`   // nil = every kind
+	Force   bool     `json:"force,omitempty"`   // re-extract even what is done
+	Refetch bool     `json:"refetch,omitempty"` // bypass the raw archive and ask the upstream again
+}
+
+// SessionRef names one session of a season.
+type SessionRef struct {
+	Year    int    `json:"year"`
+	Round   int    `json:"round"`
+	Session string `json:"session"` // FastF1 name, e.g. "Qualifying"
+	Event   string `json:"event,omitempty"`
+}
+
+// MissingKinds is what one session lacks.
+type MissingKinds struct {
+	SessionRef
+	Kinds []string `json:"kinds"`
+	Calls int      `json:"estimated_calls"`
+}
+
+// GapReport is the planner's answer: what is missing and what it costs.
+type GapReport struct {
+	Year            int            `json:"year"`
+	Events          int            `json:"events"`
+	Sessions        int            `json:"sessions"` // past sessions in scope
+	MissingRaces    []int          `json:"missing_races"`
+	MissingSessions []SessionRef   `json:"missing_sessions"`
+	SessionGaps     []MissingKinds `json:"session_gaps"`
+	Queued          []SessionRef   `json:"already_queued,omitempty"` // pending in GAPS from another run
+	EstimatedCalls  int            `json:"estimated_api_calls"`
+	ArchivedFeeds   int            `json:"archived_feeds"` // feeds the gaps need that the archive already holds
+	ScheduleLoaded  bool           `json:"schedule_loaded"`
+}
+
+// PlanReply is the planner's reply to an accepted command.
+type PlanReply struct {
+	V      int        `json:"v"`
+	RunID  string     `json:"run_id"`
+	Report *GapReport `json:"report"`
+}
+
+// Gap asks the loader to load one session (or, with Schedule set, the
+// season schedule) for the listed kinds.
+type Gap struct {
+	V        int       `json:"v"`
+	RunID    string    `json:"run_id"`
+	Schedule bool      `json:"schedule,omitempty"`
+	Year     int       `json:"year"`
+	Round    int       `json:"round,omitempty"`
+	Session  string    `json:"session,omitempty"`
+	Code     string    `json:"code,omitempty"`
+	Path     string    `json:"path,omitempty"` // archive path of the session, relative to /static/
+	Ended    time.Time `json:"ended,omitempty"`
+	Kinds    []string  `json:"kinds,omitempty"`
+	Force    bool      `json:"force,omitempty"`
+	Refetch  bool      `json:"refetch,omitempty"`
+}
+
+// Feed statuses in a manifest.
+const (
+	FeedOK      = "ok"      // archived, Object names it
+	FeedMissing = "missing" // neither source has it (definitive 4xx)
+	FeedFailed  = "failed"  // could not be fetched (Error says why)
+	FeedSkipped = "skipped" // not fetched: the session is unavailable
+)
+
+// Feed is one upstream response a manifest refers to.
+type Feed struct {
+	Name   string `json:"name"` // e.g. "WeatherData.jsonStream" or "schedule:jolpica"
+	Host   string `json:"host"`
+	Path   string `json:"path"`
+	Object string `json:"object,omitempty"` // RAW object name
+	Size   int64  `json:"size,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	Status string `json:"status"`
+	Origin string `json:"origin,omitempty"` // host that answered
+	Error  string `json:"error,omitempty"`
+}
+
+// Manifest announces a loaded session or schedule: the claim check for its
+// raw feeds in the archive.
+type Manifest struct {
+	V           int       `json:"v"`
+	RunID       string    `json:"run_id"`
+	Schedule    bool      `json:"schedule,omitempty"`
+	Year        int       `json:"year"`
+	Round       int       `json:"round,omitempty"`
+	Session     string    `json:"session,omitempty"`
+	Code        string    `json:"code,omitempty"`
+	Path        string    `json:"path,omitempty"`
+	Kinds       []string  `json:"kinds,omitempty"`
+	Force       bool      `json:"force,omitempty"`
+	Unavailable string    `json:"unavailable,omitempty"` // reason when the session is not available at all
+	Feeds       []Feed    `json:"feeds"`
+	Calls       int       `json:"calls"`        // real upstream requests made for this load
+	ArchiveHits int       `json:"archive_hits"` // feeds served by the archive
+	LoadedAt    time.Time `json:"loaded_at"`
+}
+
+// Feed returns the manifest entry of the named feed, or nil.
+func (m *Manifest) Feed(name string) *Feed {
+	for i := range m.Feeds {
+		if m.Feeds[i].Name == name {
+			return &m.Feeds[i]
+		}
+	}
+	return nil
+}
+
+// Wants reports whether the manifest was loaded for kind.
+func (m *Manifest) Wants(kind string) bool {
+	for _, k := range m.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Digest is a content digest of the manifest's feeds, used as the input
+// digest of extractions and in message ids.
+func (m *Manifest) Digest() string {
+	h := sha256.New()
+	for _, f := range m.Feeds {
+		fmt.Fprintf(h, "%s|%s|%s\n", f.Name, f.Status, f.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Outcome statuses of a (session, kind).
+const (
+	StatusDone        = "done"
+	StatusFailed      = "failed"
+	StatusUnavailable = "unavailable"
+)
+
+// Extraction reports the outcome of one kind for one session.
+type Extraction struct {
+	V       int    `json:"v"`
+	RunID   string `json:"run_id"`
+	Kind    string `json:"kind"`
+	Year    int    `json:"year"`
+	Round   int    `json:"round"`
+	Session string `json:"session"`
+	Status  string `json:"status"`
+	Rows    int    `json:"rows"`
+	Reason  string `json:"reason,omitempty"`
+	Digest  string `json:"input_digest,omitempty"`
+}
+
+// LoadCost reports the upstream cost of one loader job of a run.
+type LoadCost struct {
+	V           int    `json:"v"`
+	RunID       string `json:"run_id"`
+	Subject     string `json:"subject"` // what was loaded: "2019/14/Qualifying" or "2019/schedule"
+	Calls       int    `json:"calls"`
+	ArchiveHits int    `json:"archive_hits"`
+	Unavailable string `json:"unavailable,omitempty"`
+	Failed      string `json:"failed,omitempty"`
+}
+
+// Summary is the account of a finished run.
+type Summary struct {
+	V                 int            `json:"v"`
+	RunID             string         `json:"run_id"`
+	Year              int            `json:"year"`
+	Status            string         `json:"status"` // completed | failed
+	GapsDetected      int            `json:"gaps_detected"`
+	SessionsProcessed int            `json:"sessions_processed"`
+	SessionsSucceeded int            `json:"sessions_succeeded"`
+	SessionsFailed    int            `json:"sessions_failed"`
+	SessionsPartial   int            `json:"sessions_partial"`
+	SessionsUnavail   int            `json:"sessions_unavailable"`
+	DataExtracted     map[string]int `json:"data_extracted"`
+	KindsUnavailable  map[string]int `json:"kinds_unavailable"`
+	KindsFailed       map[string]int `json:"kinds_failed"`
+	APICallsMade      int            `json:"api_calls_made"`
+	ArchiveHits       int            `json:"archive_hits"`
+	RateLimitPauses   int            `json:"rate_limit_pauses"`
+	DurationSeconds   float64        `json:"duration_seconds"`
+	Failures          []string       `json:"failures,omitempty"`
+	StartedAt         time.Time      `json:"started_at"`
+	FinishedAt        time.Time      `json:"finished_at"`
+}
+
+// Encode marshals a message; it never fails for the types of this package.
+func Encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("streams: encode %T: %v", v, err))
+	}
+	return b
+}
+
+// Decode unmarshals a message and checks its schema version.
+func Decode(data []byte, v any) error {
+	var head struct {
+		V int `json:"v"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("streams: decode %T: %w", v, err)
+	}
+	if head.V > SchemaVersion {
+		return fmt.Errorf("streams: %T has schema version %d, this build knows %d: upgrade paddock", v, head.V, SchemaVersion)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("streams: decode %T: %w", v, err)
+	}
+	return nil
+}
+
+// MsgID derives a Nats-Msg-Id from the given parts.
+func MsgID(parts ...any) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%v\x00", p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}

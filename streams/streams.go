@@ -1,0 +1,153 @@
+// Package streams is paddock's JetStream topology: the streams and the raw
+// archive bucket declared in the JSON files beside this file, the durable
+// consumers, the subjects (always built with the functions here, never by
+// concatenation at call sites) and the message types that travel on them.
+//
+// Apply is idempotent: it creates what is missing and updates what differs,
+// so every process calls it at start.
+package streams
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+//go:embed *.json
+var files embed.FS
+
+// Stream names.
+const (
+	Plans  = "PLANS"
+	Gaps   = "GAPS"
+	Loaded = "LOADED"
+	Events = "EVENTS"
+)
+
+// RawBucket is the object store bucket holding every upstream response.
+const RawBucket = "RAW"
+
+// PlanService is the NATS micro service name of the planner, and
+// PlanSubject the request/reply subject of its plan endpoint. Requests are
+// core NATS (not captured by a stream); accepted commands are recorded in
+// PLANS under PlanAccepted.
+const (
+	PlanService = "planner"
+	PlanSubject = "paddock.plan"
+)
+
+// Durable consumer names.
+const (
+	LoaderConsumer   = "loader"
+	ScheduleConsumer = "schedule"
+	RunsConsumer     = "runs"
+)
+
+// ExtractorConsumer is the durable consumer name of the extractor of kind.
+func ExtractorConsumer(kind string) string { return "extract-" + kind }
+
+// Topology is the parsed content of the declaration files.
+type Topology struct {
+	Streams []jetstream.StreamConfig
+	Raw     jetstream.ObjectStoreConfig
+}
+
+// Load parses the embedded declaration files.
+func Load() (*Topology, error) {
+	t := &Topology{}
+	for _, name := range []string{"plans.json", "gaps.json", "loaded.json", "events.json"} {
+		var cfg jetstream.StreamConfig
+		if err := decode(name, &cfg); err != nil {
+			return nil, err
+		}
+		t.Streams = append(t.Streams, cfg)
+	}
+	if err := decode("raw.json", &t.Raw); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func decode(name string, v any) error {
+	b, err := fs.ReadFile(files, name)
+	if err != nil {
+		return fmt.Errorf("streams: read %s: %w", name, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("streams: parse %s: %w", name, err)
+	}
+	return nil
+}
+
+// Apply creates or updates every stream and the raw bucket. replicas > 1
+// is used on a cluster; 0 keeps the declared value (1).
+func Apply(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	t, err := Load()
+	if err != nil {
+		return err
+	}
+	for _, cfg := range t.Streams {
+		if replicas > 0 {
+			cfg.Replicas = replicas
+		}
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("streams: apply stream %s: %w", cfg.Name, err)
+		}
+	}
+	raw := t.Raw
+	if replicas > 0 {
+		raw.Replicas = replicas
+	}
+	if _, err := js.CreateOrUpdateObjectStore(ctx, raw); err != nil {
+		return fmt.Errorf("streams: apply object store %s: %w", raw.Bucket, err)
+	}
+	return nil
+}
+
+// ConsumerConfig returns the durable consumer configuration of name on
+// its stream. The loader takes one gap at a time; extractors may run many
+// instances bound to the same durable.
+func ConsumerConfig(name string) (stream string, cfg jetstream.ConsumerConfig) {
+	cfg = jetstream.ConsumerConfig{
+		Durable:   name,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   2 * time.Minute,
+	}
+	switch name {
+	case LoaderConsumer:
+		cfg.MaxAckPending = 1
+		cfg.AckWait = 5 * time.Minute
+		return Gaps, cfg
+	case ScheduleConsumer:
+		cfg.FilterSubject = "f1.schedule.loaded.>"
+		cfg.MaxAckPending = 4
+		return Loaded, cfg
+	case RunsConsumer:
+		cfg.MaxAckPending = 64
+		return Events, cfg
+	default: // extractors
+		cfg.FilterSubject = "f1.session.loaded.>"
+		cfg.MaxAckPending = 64
+		cfg.MaxDeliver = 10
+		return Loaded, cfg
+	}
+}
+
+// Consumer creates or updates the durable consumer name and returns it.
+func Consumer(ctx context.Context, js jetstream.JetStream, name string) (jetstream.Consumer, error) {
+	stream, cfg := ConsumerConfig(name)
+	c, err := js.CreateOrUpdateConsumer(ctx, stream, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("streams: consumer %s on %s: %w", name, stream, err)
+	}
+	return c, nil
+}
+
+// ErrStreamMissing reports that the topology has not been applied.
+var ErrStreamMissing = errors.New("streams: topology not applied; run the planner (or paddock migrate) first")
