@@ -17,7 +17,7 @@ type PlanCommand struct {
 	V       int      `json:"v"`
 	RunID   string   `json:"run_id,omitempty"` // optional: chosen by the caller so it can follow the run before sending
 	Year    int      `json:"year"`
-	Round   int      `json:"round,omitempty"`   // 0 = every round
+	Round   *int     `json:"round,omitempty"`   // nil = every round
 	Session string   `json:"session,omitempty"` // FastF1 name or short code; "" = every session
 	Kinds   []string `json:"kinds,omitempty"`   // nil = every kind
 	Force   bool     `json:"force,omitempty"`   // re-extract even what is done

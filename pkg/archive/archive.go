@@ -1,0 +1,139 @@
+// Package archive is paddock's raw archive: every upstream response,
+// stored once in a JetStream object store under its host and path, with
+// its HTTP status, the host that answered and its sha256. Definitive
+// answers are archived (200 and "not there" 4xx), so a second import of
+// the same data needs no upstream call; transient failures never are.
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrNotArchived reports that the archive holds no response for a name.
+var ErrNotArchived = errors.New("archive: not archived")
+
+// Entry describes one archived response.
+type Entry struct {
+	Name      string    // object name: host + path
+	Host      string    // logical host asked (livetiming.formula1.com even when the mirror answered)
+	Path      string    // URL path (with query)
+	Status    int       // HTTP status of the definitive answer
+	Origin    string    // host that answered
+	SHA256    string    // hex sha256 of the body
+	Size      int64     // body bytes
+	FetchedAt time.Time // when the upstream answered
+}
+
+// Archive is the raw archive. It is safe for concurrent use.
+type Archive struct {
+	obs jetstream.ObjectStore
+}
+
+// Open binds the archive bucket (see streams.RawBucket), which must exist.
+func Open(ctx context.Context, js jetstream.JetStream, bucket string) (*Archive, error) {
+	obs, err := js.ObjectStore(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("archive: open bucket %s: %w", bucket, err)
+	}
+	return &Archive{obs: obs}, nil
+}
+
+// Name is the object name of host and path.
+func Name(host, path string) string { return host + path }
+
+const (
+	metaHost      = "host"
+	metaPath      = "path"
+	metaStatus    = "status"
+	metaOrigin    = "origin"
+	metaSHA256    = "sha256"
+	metaFetchedAt = "fetched-at"
+)
+
+// Stat returns the entry archived for host and path, or ErrNotArchived.
+func (a *Archive) Stat(ctx context.Context, host, path string) (*Entry, error) {
+	return a.stat(ctx, Name(host, path))
+}
+
+func (a *Archive) stat(ctx context.Context, name string) (*Entry, error) {
+	info, err := a.obs.GetInfo(ctx, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, ErrNotArchived
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: stat %s: %w", name, err)
+	}
+	return entryOf(info), nil
+}
+
+func entryOf(info *jetstream.ObjectInfo) *Entry {
+	m := info.Metadata
+	status, _ := strconv.Atoi(m[metaStatus])
+	at, _ := time.Parse(time.RFC3339Nano, m[metaFetchedAt])
+	return &Entry{
+		Name: info.Name, Host: m[metaHost], Path: m[metaPath], Status: status,
+		Origin: m[metaOrigin], SHA256: m[metaSHA256], Size: int64(info.Size), FetchedAt: at,
+	}
+}
+
+// Put archives a definitive upstream answer. Putting a body identical to
+// the archived one changes nothing and returns the existing entry.
+func (a *Archive) Put(ctx context.Context, host, path string, status int, origin string, body []byte) (*Entry, error) {
+	name := Name(host, path)
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:])
+	if old, err := a.stat(ctx, name); err == nil && old.SHA256 == digest && old.Status == status {
+		return old, nil
+	}
+	meta := jetstream.ObjectMeta{
+		Name: name,
+		Metadata: map[string]string{
+			metaHost: host, metaPath: path, metaStatus: strconv.Itoa(status),
+			metaOrigin: origin, metaSHA256: digest,
+			metaFetchedAt: time.Now().UTC().Format(time.RFC3339Nano),
+		},
+	}
+	info, err := a.obs.Put(ctx, meta, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("archive: put %s (%d bytes): %w", name, len(body), err)
+	}
+	return entryOf(info), nil
+}
+
+// Get reads an archived body by object name and checks it against the
+// sha256 it was stored with (and, when want is not empty, against want).
+func (a *Archive) Get(ctx context.Context, name, want string) ([]byte, *Entry, error) {
+	r, err := a.obs.Get(ctx, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotArchived, name)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive: get %s: %w", name, err)
+	}
+	defer r.Close()
+	info, err := r.Info()
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive: get %s: %w", name, err)
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive: read %s: %w", name, err)
+	}
+	e := entryOf(info)
+	sum := sha256.Sum256(body)
+	got := hex.EncodeToString(sum[:])
+	if got != e.SHA256 || (want != "" && got != want) {
+		return nil, nil, fmt.Errorf("archive: %s: body sha256 %s does not match the manifest's %s; re-import with --refetch", name, got, want)
+	}
+	return body, e, nil
+}

@@ -1,0 +1,212 @@
+// Package extractor runs one data kind's extraction over loaded-session
+// manifests: it decides the kind's outcome from the manifest (done,
+// failed or unavailable), reads the kind's feeds from the raw archive,
+// writes the kind's rows and the ledger in one transaction, and reports
+// the outcome on EVENTS. A kind plugs in with a Parse and a Store func.
+package extractor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/consume"
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// Source reads archived feeds; *archive.Archive implements it.
+type Source interface {
+	Get(ctx context.Context, name, sha256 string) ([]byte, *archive.Entry, error)
+}
+
+// Feeds holds the bodies of a session's available feeds by file name.
+type Feeds map[string][]byte
+
+// Session names the session being extracted.
+type Session struct {
+	Year, Round int
+	Name        string
+}
+
+// Kind is what a data kind plugs in.
+type Kind struct {
+	f1.Kind
+	// Parse turns the feeds into rows; an error means the data is bad
+	// (the outcome is failed, nothing is retried).
+	Parse func(feeds Feeds) (any, error)
+	// Store replaces the session's rows inside tx and returns their count.
+	// It must be idempotent; an error is retried.
+	Store func(ctx context.Context, tx pgx.Tx, s Session, parsed any) (int, error)
+}
+
+// Extractor extracts one kind. Run as many instances as needed: they share
+// one durable consumer.
+type Extractor struct {
+	kind Kind
+	pool *pgxpool.Pool
+	js   jetstream.JetStream
+	src  Source
+	log  *slog.Logger
+}
+
+// New returns an extractor of kind.
+func New(kind Kind, pool *pgxpool.Pool, js jetstream.JetStream, src Source, log *slog.Logger) *Extractor {
+	return &Extractor{kind: kind, pool: pool, js: js, src: src, log: log.With("kind", kind.Name)}
+}
+
+// Run consumes LOADED until ctx ends with concurrency workers.
+func (x *Extractor) Run(ctx context.Context, concurrency int) error {
+	c, err := streams.Consumer(ctx, x.js, streams.ExtractorConsumer(x.kind.Name))
+	if err != nil {
+		return err
+	}
+	return consume.Run(ctx, c, x.Handle, x.log, consume.Options{Concurrency: concurrency, Heartbeat: 20 * time.Second})
+}
+
+// Handle extracts the kind from one manifest, if the manifest asks for it.
+func (x *Extractor) Handle(ctx context.Context, msg jetstream.Msg) error {
+	var m streams.Manifest
+	if err := streams.Decode(msg.Data(), &m); err != nil {
+		return consume.Permanent(err)
+	}
+	if m.Schedule || !m.Wants(x.kind.Name) {
+		return nil
+	}
+	out := x.Extract(ctx, &m)
+	if out.err != nil {
+		return out.err
+	}
+	return x.report(ctx, &m, out.Extraction)
+}
+
+type outcome struct {
+	streams.Extraction
+	err error // transient: retry the message
+}
+
+// Extract decides and records the outcome of the kind for manifest m.
+func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
+	s := Session{Year: m.Year, Round: m.Round, Name: m.Session}
+	o := &outcome{Extraction: streams.Extraction{
+		V: streams.SchemaVersion, RunID: m.RunID, Kind: x.kind.Name,
+		Year: m.Year, Round: m.Round, Session: m.Session, Digest: m.Digest(),
+	}}
+	if reason, status := x.availability(m); status != "" {
+		o.Status, o.Reason = status, reason
+		if err := x.ledger(ctx, x.pool, s, o); err != nil {
+			o.err = consume.Retry(2*time.Second, err)
+		}
+		return o
+	}
+	if !m.Force {
+		var digest, status string
+		var version, rows int
+		err := x.pool.QueryRow(ctx, `SELECT input_digest, status, extractor_version, rows FROM extractions
+			WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`, s.Year, s.Round, s.Name, x.kind.Name).Scan(&digest, &status, &version, &rows)
+		if err == nil && digest == o.Digest && status == streams.StatusDone && version == x.kind.Version {
+			o.Status, o.Rows = streams.StatusDone, rows // already extracted from this very input
+			return o
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			o.err = consume.Retry(2*time.Second, fmt.Errorf("extractor: ledger: %w", err))
+			return o
+		}
+	}
+	feeds := Feeds{}
+	for _, need := range x.kind.Feeds {
+		f := m.Feed(need.File)
+		if f == nil || f.Status != streams.FeedOK {
+			continue
+		}
+		body, _, err := x.src.Get(ctx, f.Object, f.SHA256)
+		if err != nil {
+			o.err = consume.Retry(2*time.Second, err)
+			return o
+		}
+		feeds[need.File] = body
+	}
+	parsed, err := x.kind.Parse(feeds)
+	if err != nil {
+		o.Status, o.Reason = streams.StatusFailed, err.Error()
+		if err := x.ledger(ctx, x.pool, s, o); err != nil {
+			o.err = consume.Retry(2*time.Second, err)
+		}
+		return o
+	}
+	err = pgx.BeginFunc(ctx, x.pool, func(tx pgx.Tx) error {
+		n, err := x.kind.Store(ctx, tx, s, parsed)
+		if err != nil {
+			return err
+		}
+		o.Status, o.Rows = streams.StatusDone, n
+		return x.ledger(ctx, tx, s, o)
+	})
+	if err != nil {
+		o.err = consume.Retry(2*time.Second, fmt.Errorf("extractor: store %s of %d/%d/%s: %w", x.kind.Name, s.Year, s.Round, s.Name, err))
+	}
+	return o
+}
+
+// availability returns the outcome a manifest imposes before any parsing:
+// unavailable when the session or a required feed is not there, failed
+// when a required feed could not be fetched; "" when the kind can run.
+func (x *Extractor) availability(m *streams.Manifest) (reason, status string) {
+	if m.Unavailable != "" {
+		return m.Unavailable, streams.StatusUnavailable
+	}
+	for _, need := range x.kind.Feeds {
+		if need.Optional {
+			continue
+		}
+		f := m.Feed(need.File)
+		switch {
+		case f == nil:
+			return need.File + " was not loaded", streams.StatusFailed
+		case f.Status == streams.FeedMissing:
+			return fmt.Sprintf("%s is not published for this session (%s)", need.File, f.Error), streams.StatusUnavailable
+		case f.Status == streams.FeedFailed:
+			return f.Error, streams.StatusFailed
+		case f.Status == streams.FeedSkipped:
+			return need.File + " was not fetched", streams.StatusUnavailable
+		}
+	}
+	return "", ""
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// ledger records the outcome in the extraction ledger.
+func (x *Extractor) ledger(ctx context.Context, db execer, s Session, o *outcome) error {
+	_, err := db.Exec(ctx, `INSERT INTO extractions (year, round, session, kind, status, input_digest, extractor_version, rows, error, run_id, extracted_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
+		ON CONFLICT (year, round, session, kind) DO UPDATE SET status=EXCLUDED.status, input_digest=EXCLUDED.input_digest,
+			extractor_version=EXCLUDED.extractor_version, rows=EXCLUDED.rows, error=EXCLUDED.error, run_id=EXCLUDED.run_id, extracted_at=now()`,
+		s.Year, s.Round, s.Name, x.kind.Name, o.Status, o.Digest, x.kind.Version, o.Rows, o.Reason, o.RunID)
+	if err != nil {
+		return fmt.Errorf("extractor: ledger %d/%d/%s %s: %w", s.Year, s.Round, s.Name, x.kind.Name, err)
+	}
+	return nil
+}
+
+// report publishes the outcome on EVENTS.
+func (x *Extractor) report(ctx context.Context, m *streams.Manifest, e streams.Extraction) error {
+	subj := streams.Extracted(x.kind.Name, m.Year, m.Round, m.Code)
+	_, err := x.js.Publish(ctx, subj, streams.Encode(e), jetstream.WithMsgID(streams.MsgID(e.RunID, subj, e.Digest, e.Status, m.Force)))
+	if err != nil {
+		return consume.Retry(time.Second, fmt.Errorf("extractor: report %s: %w", subj, err))
+	}
+	x.log.Info("extracted", "session", fmt.Sprintf("%d/%d/%s", m.Year, m.Round, m.Session), "status", e.Status, "rows", e.Rows, "reason", e.Reason, "run_id", e.RunID)
+	return nil
+}

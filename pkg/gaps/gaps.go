@@ -1,0 +1,207 @@
+// Package gaps is gap detection: it compares the season model with the
+// extraction ledger and says, per past session in scope, which kinds are
+// missing and what loading them will cost in upstream calls.
+package gaps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/upstream"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// Scope is what a plan covers. Round 0 means every round, Session ""
+// every session; Kinds must be validated (f1.ParseKinds).
+type Scope struct {
+	Year    int
+	Round   int
+	Session string
+	Kinds   []string
+	Force   bool // every kind of every session in scope is missing
+	Refetch bool // the archive does not count: every feed costs a call
+}
+
+// Archive is what estimation needs of the raw archive.
+type Archive interface {
+	Stat(ctx context.Context, host, path string) (*archive.Entry, error)
+}
+
+// SessionDuration stands in for a session's end when the schedule has none.
+const SessionDuration = 2 * time.Hour
+
+// UnavailableSettle is how long after its end a session found without
+// data is asked again: F1 publishes data 30-120 minutes after a session.
+const UnavailableSettle = 7 * 24 * time.Hour
+
+// Plan is the result of detection: the report and one gap per session.
+type Plan struct {
+	Report streams.GapReport
+	Gaps   []streams.Gap // RunID left empty
+}
+
+type session struct {
+	round             int
+	name, event, path string
+	start             time.Time
+	end               *time.Time
+	ledger            map[string]ledgerRow
+}
+
+type ledgerRow struct {
+	status  string
+	version int
+	at      time.Time
+}
+
+// Detect computes the plan for sc at time now.
+func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now time.Time) (*Plan, error) {
+	rows, err := pool.Query(ctx, `
+		SELECT s.round, s.name, e.name, s.archive_path, s.start_utc, s.end_utc
+		FROM sessions s JOIN events e USING (year, round)
+		WHERE s.year = $1 AND ($2 = 0 OR s.round = $2) AND ($3 = '' OR s.name = $3)
+		ORDER BY s.round, s.number`, sc.Year, sc.Round, sc.Session)
+	if err != nil {
+		return nil, fmt.Errorf("gaps: sessions of %d: %w", sc.Year, err)
+	}
+	var all []*session
+	byKey := map[string]*session{}
+	for rows.Next() {
+		s := &session{ledger: map[string]ledgerRow{}}
+		if err := rows.Scan(&s.round, &s.name, &s.event, &s.path, &s.start, &s.end); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("gaps: scan session: %w", err)
+		}
+		all = append(all, s)
+		byKey[fmt.Sprintf("%d/%s", s.round, s.name)] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("gaps: sessions of %d: %w", sc.Year, err)
+	}
+
+	lrows, err := pool.Query(ctx, `
+		SELECT round, session, kind, status, extractor_version, extracted_at
+		FROM extractions WHERE year = $1 AND ($2 = 0 OR round = $2) AND ($3 = '' OR session = $3)`,
+		sc.Year, sc.Round, sc.Session)
+	if err != nil {
+		return nil, fmt.Errorf("gaps: ledger of %d: %w", sc.Year, err)
+	}
+	for lrows.Next() {
+		var round int
+		var name, kind string
+		var r ledgerRow
+		if err := lrows.Scan(&round, &name, &kind, &r.status, &r.version, &r.at); err != nil {
+			lrows.Close()
+			return nil, fmt.Errorf("gaps: scan ledger: %w", err)
+		}
+		if s := byKey[fmt.Sprintf("%d/%s", round, name)]; s != nil {
+			s.ledger[kind] = r
+		}
+	}
+	lrows.Close()
+	if err := lrows.Err(); err != nil {
+		return nil, fmt.Errorf("gaps: ledger of %d: %w", sc.Year, err)
+	}
+
+	p := &Plan{Report: streams.GapReport{Year: sc.Year, ScheduleLoaded: true,
+		MissingRaces: []int{}, MissingSessions: []streams.SessionRef{}, SessionGaps: []streams.MissingKinds{}}}
+	events := map[int]bool{}
+	roundHasData := map[int]bool{}
+	var rounds []int
+	for _, s := range all {
+		ended := s.start.Add(SessionDuration)
+		if s.end != nil {
+			ended = *s.end
+		}
+		if ended.After(now) {
+			continue // future sessions are never planned
+		}
+		if !events[s.round] {
+			events[s.round] = true
+			rounds = append(rounds, s.round)
+		}
+		p.Report.Sessions++
+		ref := streams.SessionRef{Year: sc.Year, Round: s.round, Session: s.name, Event: s.event}
+		if len(s.ledger) > 0 {
+			roundHasData[s.round] = true
+		} else {
+			p.Report.MissingSessions = append(p.Report.MissingSessions, ref)
+		}
+		var missing []string
+		for _, k := range sc.Kinds {
+			if sc.Force || isMissing(k, s.ledger, ended) {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		calls, archived, err := estimate(ctx, arc, s.path, missing, sc.Refetch)
+		if err != nil {
+			return nil, err
+		}
+		p.Report.EstimatedCalls += calls
+		p.Report.ArchivedFeeds += archived
+		p.Report.SessionGaps = append(p.Report.SessionGaps, streams.MissingKinds{SessionRef: ref, Kinds: missing, Calls: calls})
+		p.Gaps = append(p.Gaps, streams.Gap{
+			V: streams.SchemaVersion, Year: sc.Year, Round: s.round, Session: s.name,
+			Code: f1.SessionCode(s.name), Path: s.path, Ended: ended.UTC(), Kinds: missing,
+			Force: sc.Force, Refetch: sc.Refetch,
+		})
+	}
+	p.Report.Events = len(rounds)
+	for _, r := range rounds {
+		if !roundHasData[r] {
+			p.Report.MissingRaces = append(p.Report.MissingRaces, r)
+		}
+	}
+	return p, nil
+}
+
+// isMissing reports whether kind must be (re)loaded for a session.
+func isMissing(kind string, ledger map[string]ledgerRow, ended time.Time) bool {
+	r, ok := ledger[kind]
+	if !ok {
+		return true
+	}
+	k, _ := f1.LookupKind(kind)
+	if r.version < k.Version {
+		return true
+	}
+	switch r.status {
+	case streams.StatusDone:
+		return false
+	case streams.StatusUnavailable:
+		return r.at.Sub(ended) < UnavailableSettle
+	default: // failed
+		return true
+	}
+}
+
+// estimate counts the upstream calls loading kinds of a session costs:
+// one per feed the archive does not hold.
+func estimate(ctx context.Context, arc Archive, path string, kinds []string, refetch bool) (calls, archived int, err error) {
+	for _, need := range f1.FeedPlan(kinds) {
+		if refetch || arc == nil {
+			calls++
+			continue
+		}
+		_, err := arc.Stat(ctx, upstream.LiveTiming, "/static/"+path+need.File)
+		switch {
+		case err == nil:
+			archived++
+		case errors.Is(err, archive.ErrNotArchived):
+			calls++
+		default:
+			return 0, 0, fmt.Errorf("gaps: estimate: %w", err)
+		}
+	}
+	return calls, archived, nil
+}

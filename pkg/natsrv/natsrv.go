@@ -1,0 +1,108 @@
+// Package natsrv runs nats-server with JetStream inside the process (the
+// embedded default and the tests) and connects clients to NATS with the
+// reconnect settings every paddock process uses.
+package natsrv
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Options configure an embedded server.
+type Options struct {
+	// StoreDir holds JetStream's data; it survives restarts.
+	StoreDir string
+	// Port is the TCP client port; 0 opens none (in-process clients only),
+	// -1 picks a free one.
+	Port int
+	// Name is the server name; "paddock" by default.
+	Name string
+}
+
+// Server is an embedded nats-server.
+type Server struct {
+	ns       *server.Server
+	listener bool
+}
+
+// Start starts an embedded JetStream server and waits until it accepts
+// clients (10 s at most).
+func Start(o Options) (*Server, error) {
+	if o.StoreDir == "" {
+		return nil, fmt.Errorf("natsrv: a JetStream store directory is required")
+	}
+	if o.Name == "" {
+		o.Name = "paddock"
+	}
+	opts := &server.Options{
+		ServerName: o.Name,
+		Host:       "127.0.0.1",
+		Port:       o.Port,
+		JetStream:  true,
+		StoreDir:   o.StoreDir,
+		NoSigs:     true,
+		NoLog:      true,
+		MaxPayload: 1 << 20,
+	}
+	if o.Port == 0 {
+		opts.DontListen = true
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("natsrv: new server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("natsrv: server in %s not ready after 10s", o.StoreDir)
+	}
+	return &Server{ns: ns, listener: o.Port != 0}, nil
+}
+
+// ClientURL is the server's client URL (meaningful only with a TCP port).
+func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// Connect opens a client connection: in-process without a TCP port.
+func (s *Server) Connect(name string) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name(name)}
+	if !s.listener {
+		opts = append(opts, nats.InProcessServer(s.ns))
+	}
+	nc, err := nats.Connect(s.ns.ClientURL(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("natsrv: connect in-process: %w", err)
+	}
+	return nc, nil
+}
+
+// Shutdown stops the server and waits until it is down.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
+
+// Connect dials a NATS server at url with reconnects that never give up,
+// so a restart of NATS loses nothing but time. It logs disconnects and
+// reconnects.
+func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("natsrv: connect %s: %w (is NATS running? set NATS_URL or unset it for the embedded server)", url, err)
+	}
+	return nc, nil
+}

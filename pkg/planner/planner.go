@@ -1,0 +1,269 @@
+// Package planner is paddock's planner: a NATS micro service that takes
+// plan commands by request/reply, validates them, makes sure the season
+// schedule is known (loading it through the loader when it is not),
+// detects gaps, records the run, publishes one gap per session and answers
+// with the gap report. It also writes loaded schedules to PostgreSQL.
+package planner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/gaps"
+	"github.com/paddock-f1/paddock/pkg/runs"
+	"github.com/paddock-f1/paddock/pkg/season"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// Config tunes the planner.
+type Config struct {
+	// ScheduleWait bounds how long a plan waits for an unknown season
+	// schedule to be loaded; 2 minutes by default.
+	ScheduleWait time.Duration
+	// Now is the clock (tests move it); time.Now by default.
+	Now func() time.Time
+}
+
+// Planner plans runs. Its handlers are safe for concurrent use.
+type Planner struct {
+	cfg  Config
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	pool *pgxpool.Pool
+	arc  Archive
+	acc  *runs.Accountant
+	log  *slog.Logger
+}
+
+// New returns a planner.
+func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, pool *pgxpool.Pool, arc Archive, acc *runs.Accountant, log *slog.Logger) *Planner {
+	if cfg.ScheduleWait <= 0 {
+		cfg.ScheduleWait = 2 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Planner{cfg: cfg, nc: nc, js: js, pool: pool, arc: arc, acc: acc, log: log}
+}
+
+// Archive is what the planner needs of the raw archive: estimates look
+// feeds up, the schedule writer reads them.
+type Archive interface {
+	gaps.Archive
+	Get(ctx context.Context, name, sha256 string) ([]byte, *archive.Entry, error)
+}
+
+// CommandError is a plan command the planner refuses; its message says
+// what is wrong and what to do.
+type CommandError struct{ Msg string }
+
+func (e *CommandError) Error() string { return e.Msg }
+
+func badCommand(format string, args ...any) error {
+	return &CommandError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Serve registers the plan endpoint as a micro service and consumes loaded
+// schedules until ctx ends.
+func (p *Planner) Serve(ctx context.Context) error {
+	svc, err := micro.AddService(p.nc, micro.Config{
+		Name:        streams.PlanService,
+		Version:     "0.1.0",
+		Description: "paddock planner: plan commands in, gap reports out",
+		Endpoint: &micro.EndpointConfig{
+			Subject: streams.PlanSubject,
+			Handler: micro.HandlerFunc(func(req micro.Request) {
+				// Planning may wait for a schedule load: answer from a goroutine.
+				go p.serveRequest(ctx, req)
+			}),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("planner: add micro service: %w", err)
+	}
+	defer svc.Stop()
+	return p.consumeSchedules(ctx)
+}
+
+func (p *Planner) serveRequest(ctx context.Context, req micro.Request) {
+	var cmd streams.PlanCommand
+	if err := streams.Decode(req.Data(), &cmd); err != nil {
+		_ = req.Error("400", "plan command is not valid JSON: "+err.Error(), nil)
+		return
+	}
+	reply, err := p.Plan(ctx, cmd)
+	var ce *CommandError
+	switch {
+	case errors.As(err, &ce):
+		p.log.Info("plan refused", "year", cmd.Year, "err", err)
+		_ = req.Error("400", ce.Msg, nil)
+	case err != nil:
+		p.log.Error("plan failed", "year", cmd.Year, "err", err)
+		_ = req.Error("500", err.Error(), nil)
+	default:
+		_ = req.Respond(streams.Encode(reply))
+	}
+}
+
+// Validate checks a command against what needs no database: the archive's
+// years, round bounds, kind and session names. It normalises names.
+func Validate(cmd *streams.PlanCommand, now time.Time) error {
+	last := now.UTC().Year()
+	if cmd.Year < f1.FirstYear || cmd.Year > last {
+		if cmd.Year >= 1950 && cmd.Year < f1.FirstYear {
+			return badCommand("year %d has no session data: F1's live-timing archive starts in %d; plan a year from %d to %d", cmd.Year, f1.FirstYear, f1.FirstYear, last)
+		}
+		return badCommand("year %d is outside the archive: plan a year from %d to %d", cmd.Year, f1.FirstYear, last)
+	}
+	if cmd.Round != nil && (*cmd.Round < 1 || *cmd.Round > f1.MaxRound) {
+		return badCommand("round %d does not exist: rounds are numbered from 1 (leave --round out for the whole season)", *cmd.Round)
+	}
+	if cmd.Session != "" {
+		name, err := f1.ParseSession(cmd.Session)
+		if err != nil {
+			return badCommand("%v", err)
+		}
+		cmd.Session = name
+	}
+	kinds, err := f1.ParseKinds(cmd.Kinds)
+	if err != nil {
+		return badCommand("%v", err)
+	}
+	cmd.Kinds = kinds
+	return nil
+}
+
+// NewRunID returns a fresh run id: UTC time plus randomness, sortable.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
+}
+
+// Plan runs a plan command: it publishes nothing for a command it refuses.
+func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.PlanReply, error) {
+	now := p.cfg.Now()
+	if err := Validate(&cmd, now); err != nil {
+		return nil, err
+	}
+	if cmd.RunID == "" {
+		cmd.RunID = NewRunID(now)
+	} else if strings.ContainsAny(cmd.RunID, ". *>") {
+		return nil, badCommand("run id %q must not contain dots, spaces or wildcards", cmd.RunID)
+	}
+	known, err := season.Known(ctx, p.pool, cmd.Year)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.acc.Create(ctx, cmd.RunID, cmd); err != nil {
+		return nil, err
+	}
+	if !known || cmd.Refetch {
+		if err := p.loadSchedule(ctx, cmd); err != nil {
+			_ = p.acc.Fail(ctx, cmd.RunID, err)
+			return nil, err
+		}
+	}
+	if err := p.checkScope(ctx, cmd); err != nil {
+		_ = p.acc.Fail(ctx, cmd.RunID, err)
+		return nil, err
+	}
+	sc := gaps.Scope{Year: cmd.Year, Session: cmd.Session, Kinds: cmd.Kinds, Force: cmd.Force, Refetch: cmd.Refetch}
+	if cmd.Round != nil {
+		sc.Round = *cmd.Round
+	}
+	plan, err := gaps.Detect(ctx, p.pool, p.arc, sc, now)
+	if err != nil {
+		_ = p.acc.Fail(ctx, cmd.RunID, err)
+		return nil, err
+	}
+	if _, err := p.js.Publish(ctx, streams.PlanAccepted(cmd.RunID), streams.Encode(cmd),
+		jetstream.WithMsgID(streams.MsgID(cmd.RunID, "accepted"))); err != nil {
+		return nil, fmt.Errorf("planner: record command: %w", err)
+	}
+	var queued []streams.Gap
+	var publish []streams.Gap
+	for _, g := range plan.Gaps {
+		g.RunID = cmd.RunID
+		publish = append(publish, g)
+	}
+	// Items first, then gaps: an outcome never arrives for an unknown item.
+	if err := p.acc.Planned(ctx, cmd.RunID, &plan.Report, publish); err != nil {
+		return nil, err
+	}
+	for _, g := range publish {
+		_, err := p.js.Publish(ctx, streams.SessionGap(g.Year, g.Round, g.Code), streams.Encode(g),
+			jetstream.WithMsgID(streams.MsgID(g.RunID, g.Year, g.Round, g.Session, strings.Join(g.Kinds, ","))))
+		if isPerSubjectLimit(err) {
+			queued = append(queued, g)
+			if derr := p.acc.Dequeue(ctx, cmd.RunID, g); derr != nil {
+				return nil, derr
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("planner: publish gap %d/%d/%s: %w", g.Year, g.Round, g.Session, err)
+		}
+	}
+	for _, g := range queued {
+		plan.Report.Queued = append(plan.Report.Queued, streams.SessionRef{Year: g.Year, Round: g.Round, Session: g.Session})
+	}
+	if len(queued) > 0 {
+		// Re-evaluate completion: the dequeued items no longer hold the run open.
+		if err := p.acc.Planned(ctx, cmd.RunID, &plan.Report, nil); err != nil {
+			return nil, err
+		}
+	}
+	p.log.Info("planned", "run_id", cmd.RunID, "year", cmd.Year, "gaps", len(plan.Gaps), "queued_elsewhere", len(queued),
+		"estimated_calls", plan.Report.EstimatedCalls)
+	return &streams.PlanReply{V: streams.SchemaVersion, RunID: cmd.RunID, Report: &plan.Report}, nil
+}
+
+// isPerSubjectLimit reports the GAPS rejection of a second pending gap for
+// the same session (err_code 10077, maximum messages per subject).
+func isPerSubjectLimit(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10077
+}
+
+// checkScope validates round and session against the known schedule.
+func (p *Planner) checkScope(ctx context.Context, cmd streams.PlanCommand) error {
+	rounds, err := season.Rounds(ctx, p.pool, cmd.Year)
+	if err != nil {
+		return err
+	}
+	if cmd.Round == nil {
+		return nil
+	}
+	if !slices.Contains(rounds, *cmd.Round) {
+		if len(rounds) == 0 {
+			return badCommand("%d has no rounds in the schedule", cmd.Year)
+		}
+		return badCommand("round %d does not exist in %d: the season has rounds %d to %d", *cmd.Round, cmd.Year, rounds[0], rounds[len(rounds)-1])
+	}
+	if cmd.Session == "" {
+		return nil
+	}
+	names, err := season.SessionNames(ctx, p.pool, cmd.Year, *cmd.Round)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(names, cmd.Session) {
+		return badCommand("round %d of %d has no %s: its sessions are %s", *cmd.Round, cmd.Year, cmd.Session, strings.Join(names, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/pkg/consume"
+	"github.com/paddock-f1/paddock/pkg/schedule"
+	"github.com/paddock-f1/paddock/pkg/season"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// ScheduleVersion is the version of the schedule writer.
+const ScheduleVersion = 1
+
+// loadSchedule asks the loader for the season schedule of cmd.Year and
+// waits until the schedule writer reports it in PostgreSQL.
+func (p *Planner) loadSchedule(ctx context.Context, cmd streams.PlanCommand) error {
+	sub, err := p.nc.SubscribeSync(streams.ScheduleExtracted(cmd.Year))
+	if err != nil {
+		return fmt.Errorf("planner: wait for schedule: %w", err)
+	}
+	defer sub.Unsubscribe()
+	g := streams.Gap{V: streams.SchemaVersion, RunID: cmd.RunID, Schedule: true, Year: cmd.Year, Refetch: cmd.Refetch}
+	_, err = p.js.Publish(ctx, streams.ScheduleGap(cmd.Year), streams.Encode(g), jetstream.WithMsgID(streams.MsgID(cmd.RunID, "schedule", cmd.Year)))
+	if err != nil && !isPerSubjectLimit(err) { // already queued by another plan: wait for that one
+		return fmt.Errorf("planner: publish schedule gap for %d: %w", cmd.Year, err)
+	}
+	p.log.Info("season schedule unknown: loading it first", "year", cmd.Year, "run_id", cmd.RunID)
+	wctx, cancel := context.WithTimeout(ctx, p.cfg.ScheduleWait)
+	defer cancel()
+	for {
+		msg, err := sub.NextMsgWithContext(wctx)
+		if err != nil {
+			return fmt.Errorf("planner: the %d season schedule was not loaded within %s (is the loader running, or paused by the rate governor?): %w", cmd.Year, p.cfg.ScheduleWait, err)
+		}
+		var e streams.Extraction
+		if err := streams.Decode(msg.Data, &e); err != nil {
+			continue
+		}
+		switch e.Status {
+		case streams.StatusDone:
+			return nil
+		case streams.StatusUnavailable:
+			return badCommand("no schedule source knows %d: %s", cmd.Year, e.Reason)
+		default:
+			return fmt.Errorf("planner: loading the %d season schedule failed: %s", cmd.Year, e.Reason)
+		}
+	}
+}
+
+// consumeSchedules writes loaded schedules until ctx ends.
+func (p *Planner) consumeSchedules(ctx context.Context) error {
+	c, err := streams.Consumer(ctx, p.js, streams.ScheduleConsumer)
+	if err != nil {
+		return err
+	}
+	return consume.Run(ctx, c, p.HandleSchedule, p.log, consume.Options{Concurrency: 1})
+}
+
+// HandleSchedule merges the schedule sources of a manifest and writes the
+// season model; it reports the outcome on EVENTS. Idempotent.
+func (p *Planner) HandleSchedule(ctx context.Context, msg jetstream.Msg) error {
+	var m streams.Manifest
+	if err := streams.Decode(msg.Data(), &m); err != nil {
+		return consume.Permanent(err)
+	}
+	out := streams.Extraction{V: streams.SchemaVersion, RunID: m.RunID, Kind: "schedule", Year: m.Year, Digest: m.Digest()}
+	s, err := p.mergeSchedule(ctx, &m)
+	var retry *consume.RetryError
+	switch {
+	case errors.As(err, &retry):
+		return err
+	case err != nil:
+		out.Status, out.Reason = streams.StatusFailed, err.Error()
+	case s == nil:
+		out.Status, out.Reason = streams.StatusUnavailable, m.Unavailable
+	default:
+		if err := season.Replace(ctx, p.pool, s, out.Digest); err != nil {
+			return consume.Retry(2*time.Second, err)
+		}
+		out.Status = streams.StatusDone
+		for _, e := range s.Events {
+			out.Rows += len(e.Sessions)
+		}
+	}
+	if _, err := p.js.Publish(ctx, streams.ScheduleExtracted(m.Year), streams.Encode(out),
+		jetstream.WithMsgID(streams.MsgID(m.RunID, "schedule", out.Digest))); err != nil {
+		return consume.Retry(time.Second, err)
+	}
+	p.log.Info("season schedule written", "year", m.Year, "status", out.Status, "sessions", out.Rows, "reason", out.Reason)
+	return nil
+}
+
+// mergeSchedule parses every archived source of m and merges them; nil
+// when no source had the season. A source that does not parse is left
+// out with a warning as long as another one parses.
+func (p *Planner) mergeSchedule(ctx context.Context, m *streams.Manifest) (*schedule.Season, error) {
+	parsers := map[string]func([]byte) (*schedule.Season, error){
+		"index": schedule.ParseIndex, "f1schedule": schedule.ParseF1Schedule, "jolpica": schedule.ParseJolpica,
+	}
+	var parts []*schedule.Season
+	var errs []error
+	for _, f := range m.Feeds {
+		if f.Status != streams.FeedOK {
+			continue
+		}
+		body, _, err := p.arc.Get(ctx, f.Object, f.SHA256)
+		if err != nil {
+			return nil, consume.Retry(2*time.Second, err)
+		}
+		parse := parsers[f.Name]
+		if parse == nil {
+			continue
+		}
+		s, err := parse(body)
+		if err != nil {
+			p.log.Warn("schedule source left out", "year", m.Year, "source", f.Name, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return nil, nil
+	}
+	return schedule.Merge(m.Year, parts...)
+}

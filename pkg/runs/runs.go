@@ -1,0 +1,274 @@
+// Package runs is run accounting: a run is one accepted plan command; it
+// expects an outcome for every (session, kind) it planned, counts what the
+// loader spent, and completes with a summary when every outcome is in.
+// State lives in PostgreSQL, so accounting survives restarts, and every
+// update is idempotent under redelivery.
+package runs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/pkg/consume"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// Accountant keeps run accounts. Several instances may run; completion
+// happens exactly once (a conditional update).
+type Accountant struct {
+	pool *pgxpool.Pool
+	js   jetstream.JetStream
+	log  *slog.Logger
+}
+
+// New returns an accountant.
+func New(pool *pgxpool.Pool, js jetstream.JetStream, log *slog.Logger) *Accountant {
+	return &Accountant{pool: pool, js: js, log: log}
+}
+
+// Create records a new run of cmd.
+func (a *Accountant) Create(ctx context.Context, runID string, cmd streams.PlanCommand) error {
+	b, _ := json.Marshal(cmd)
+	_, err := a.pool.Exec(ctx, `INSERT INTO runs (run_id, year, command) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING`, runID, cmd.Year, b)
+	if err != nil {
+		return fmt.Errorf("runs: create %s: %w", runID, err)
+	}
+	return nil
+}
+
+// Planned records the gap report and the (session, kind) outcomes the run
+// waits for, then completes the run at once if it waits for nothing.
+func (a *Accountant) Planned(ctx context.Context, runID string, report *streams.GapReport, gaps []streams.Gap) error {
+	b, _ := json.Marshal(report)
+	err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE runs SET report = $2 WHERE run_id = $1`, runID, b); err != nil {
+			return err
+		}
+		for _, g := range gaps {
+			for _, k := range g.Kinds {
+				if _, err := tx.Exec(ctx, `INSERT INTO run_items (run_id, year, round, session, kind) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
+					runID, g.Year, g.Round, g.Session, k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("runs: planned %s: %w", runID, err)
+	}
+	return a.maybeComplete(ctx, runID)
+}
+
+// Dequeue removes a session the run will not see outcomes for (another
+// run's gap for it is already pending).
+func (a *Accountant) Dequeue(ctx context.Context, runID string, g streams.Gap) error {
+	_, err := a.pool.Exec(ctx, `DELETE FROM run_items WHERE run_id=$1 AND year=$2 AND round=$3 AND session=$4`, runID, g.Year, g.Round, g.Session)
+	if err != nil {
+		return fmt.Errorf("runs: dequeue %s: %w", runID, err)
+	}
+	return nil
+}
+
+// Fail ends a run that could not be planned.
+func (a *Accountant) Fail(ctx context.Context, runID string, reason error) error {
+	_, err := a.pool.Exec(ctx, `UPDATE runs SET status='failed', error=$2, finished_at=now() WHERE run_id=$1 AND status='running'`, runID, reason.Error())
+	if err != nil {
+		return fmt.Errorf("runs: fail %s: %w", runID, err)
+	}
+	return nil
+}
+
+// Run consumes EVENTS until ctx ends. One worker keeps stream order, so a
+// load's cost is always counted before the outcomes it made possible.
+func (a *Accountant) Run(ctx context.Context) error {
+	c, err := streams.Consumer(ctx, a.js, streams.RunsConsumer)
+	if err != nil {
+		return err
+	}
+	return consume.Run(ctx, c, a.Handle, a.log, consume.Options{Concurrency: 1})
+}
+
+// Handle applies one EVENTS message.
+func (a *Accountant) Handle(ctx context.Context, msg jetstream.Msg) error {
+	subj := msg.Subject()
+	switch {
+	case strings.HasPrefix(subj, "f1.extracted.schedule."):
+		return nil
+	case strings.HasPrefix(subj, "f1.extracted."):
+		var e streams.Extraction
+		if err := streams.Decode(msg.Data(), &e); err != nil {
+			return consume.Permanent(err)
+		}
+		if e.RunID == "" {
+			return nil // a replay outside any run
+		}
+		if _, err := a.pool.Exec(ctx, `UPDATE run_items SET status=$6, rows=$7, reason=$8
+			WHERE run_id=$1 AND year=$2 AND round=$3 AND session=$4 AND kind=$5`,
+			e.RunID, e.Year, e.Round, e.Session, e.Kind, e.Status, e.Rows, e.Reason); err != nil {
+			return fmt.Errorf("runs: outcome: %w", err)
+		}
+		return a.maybeComplete(ctx, e.RunID)
+	case strings.HasSuffix(subj, "."+streams.RunLoad):
+		var l streams.LoadCost
+		if err := streams.Decode(msg.Data(), &l); err != nil {
+			return consume.Permanent(err)
+		}
+		if _, err := a.pool.Exec(ctx, `INSERT INTO run_loads (run_id, subject, calls, archive_hits)
+			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1) ON CONFLICT DO NOTHING`,
+			l.RunID, l.Subject, l.Calls, l.ArchiveHits); err != nil {
+			return fmt.Errorf("runs: load cost: %w", err)
+		}
+		return nil
+	}
+	return nil
+}
+
+// maybeComplete completes runID when it is planned and nothing is pending.
+func (a *Accountant) maybeComplete(ctx context.Context, runID string) error {
+	var status string
+	var planned bool
+	err := a.pool.QueryRow(ctx, `SELECT status, report IS NOT NULL FROM runs WHERE run_id=$1`, runID).Scan(&status, &planned)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("runs: check %s: %w", runID, err)
+	}
+	if status != "running" || !planned {
+		return nil
+	}
+	var pending int
+	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM run_items WHERE run_id=$1 AND status='pending'`, runID).Scan(&pending); err != nil {
+		return fmt.Errorf("runs: check %s: %w", runID, err)
+	}
+	if pending > 0 {
+		return nil
+	}
+	s, err := a.Summarize(ctx, runID)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(s)
+	tag, err := a.pool.Exec(ctx, `UPDATE runs SET status=$2, finished_at=$3, summary=$4 WHERE run_id=$1 AND status='running'`,
+		runID, s.Status, s.FinishedAt, b)
+	if err != nil {
+		return fmt.Errorf("runs: complete %s: %w", runID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // completed by another instance
+	}
+	return a.PublishSummary(ctx, s)
+}
+
+// PublishSummary announces a finished run on EVENTS.
+func (a *Accountant) PublishSummary(ctx context.Context, s *streams.Summary) error {
+	_, err := a.js.Publish(ctx, streams.RunEvent(s.RunID, streams.RunCompleted), streams.Encode(s),
+		jetstream.WithMsgID(streams.MsgID(s.RunID, streams.RunCompleted)))
+	if err != nil {
+		return fmt.Errorf("runs: publish summary of %s: %w", s.RunID, err)
+	}
+	a.log.Info("run completed", "run_id", s.RunID, "status", s.Status, "sessions", s.SessionsProcessed,
+		"succeeded", s.SessionsSucceeded, "failed", s.SessionsFailed, "unavailable", s.SessionsUnavail,
+		"api_calls", s.APICallsMade, "archive_hits", s.ArchiveHits, "duration_s", s.DurationSeconds)
+	return nil
+}
+
+// Summarize computes the summary of runID from its items and loads.
+func (a *Accountant) Summarize(ctx context.Context, runID string) (*streams.Summary, error) {
+	s := &streams.Summary{V: streams.SchemaVersion, RunID: runID,
+		DataExtracted: map[string]int{}, KindsUnavailable: map[string]int{}, KindsFailed: map[string]int{}}
+	var finished *time.Time
+	var runStatus, runErr string
+	if err := a.pool.QueryRow(ctx, `SELECT year, started_at, finished_at, status, error FROM runs WHERE run_id=$1`, runID).
+		Scan(&s.Year, &s.StartedAt, &finished, &runStatus, &runErr); err != nil {
+		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
+	}
+	if err := a.pool.QueryRow(ctx, `SELECT coalesce(sum(calls),0), coalesce(sum(archive_hits),0) FROM run_loads WHERE run_id=$1`, runID).
+		Scan(&s.APICallsMade, &s.ArchiveHits); err != nil {
+		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
+	}
+	rows, err := a.pool.Query(ctx, `SELECT round, session, kind, status, reason FROM run_items WHERE run_id=$1 ORDER BY round, session, kind`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
+	}
+	type tally struct{ done, failed, unavailable, pending int }
+	sessions := map[string]*tally{}
+	var order []string
+	for rows.Next() {
+		var round int
+		var session, kind, status, reason string
+		if err := rows.Scan(&round, &session, &kind, &status, &reason); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
+		}
+		key := fmt.Sprintf("%d/%d/%s", s.Year, round, session)
+		t := sessions[key]
+		if t == nil {
+			t = &tally{}
+			sessions[key] = t
+			order = append(order, key)
+		}
+		switch status {
+		case streams.StatusDone:
+			t.done++
+			s.DataExtracted[kind]++
+		case streams.StatusFailed:
+			t.failed++
+			s.KindsFailed[kind]++
+			s.Failures = append(s.Failures, fmt.Sprintf("%s %s: %s", key, kind, reason))
+		case streams.StatusUnavailable:
+			t.unavailable++
+			s.KindsUnavailable[kind]++
+		default:
+			t.pending++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
+	}
+	sort.Strings(s.Failures)
+	s.GapsDetected = len(order)
+	for _, key := range order {
+		t := sessions[key]
+		if t.pending > 0 {
+			continue
+		}
+		s.SessionsProcessed++
+		switch {
+		case t.failed > 0:
+			s.SessionsFailed++
+			if t.done > 0 {
+				s.SessionsPartial++
+			}
+		case t.done > 0:
+			s.SessionsSucceeded++
+		default:
+			s.SessionsUnavail++
+		}
+	}
+	s.Status = "completed"
+	if s.SessionsFailed > 0 || runStatus == "failed" {
+		s.Status = "failed"
+		if runErr != "" {
+			s.Failures = append([]string{runErr}, s.Failures...)
+		}
+	}
+	s.FinishedAt = time.Now().UTC()
+	if finished != nil {
+		s.FinishedAt = *finished
+	}
+	s.DurationSeconds = float64(s.FinishedAt.Sub(s.StartedAt).Milliseconds()) / 1000
+	return s, nil
+}

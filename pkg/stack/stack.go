@@ -1,0 +1,204 @@
+// Package stack wires every paddock service into one process: the
+// embedded default. With an empty NATSURL it starts nats-server with
+// JetStream in-process (store under DataDir); with Recorded set it serves
+// that recorded upstream tree locally and points the real HTTP client at
+// it. Services run exactly as their standalone binaries run them.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/extractor"
+	"github.com/paddock-f1/paddock/pkg/loader"
+	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/planner"
+	"github.com/paddock-f1/paddock/pkg/runs"
+	"github.com/paddock-f1/paddock/pkg/standin"
+	"github.com/paddock-f1/paddock/pkg/store"
+	"github.com/paddock-f1/paddock/pkg/upstream"
+	"github.com/paddock-f1/paddock/pkg/weatherdb"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// Config configures the stack.
+type Config struct {
+	DataDir     string // JetStream store of the embedded server
+	NATSURL     string // "" = embedded server
+	DatabaseURL string
+	Recorded    string // recorded upstream tree to serve locally; "" = the real upstream
+	Upstream    upstream.Config
+	Planner     planner.Config
+	// Services selects what runs in-process; nil = every service.
+	Services []string
+	// ExtractorConcurrency is the number of messages each extractor
+	// handles at once; 4 by default.
+	ExtractorConcurrency int
+}
+
+// Service names.
+const (
+	ServicePlanner = "planner"
+	ServiceLoader  = "loader"
+	ServiceWeather = "extract-weather"
+)
+
+// Stack is a running set of services and their connections.
+type Stack struct {
+	NC       *nats.Conn
+	JS       jetstream.JetStream
+	Pool     *pgxpool.Pool
+	Archive  *archive.Archive
+	Upstream *upstream.Client
+	Standin  *standin.Server
+
+	srv    *natsrv.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error
+}
+
+// Start brings the stack up: NATS (embedded or remote), the topology,
+// PostgreSQL with migrations applied, the stand-in when asked, then the
+// services. Close takes it down.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err error) {
+	st = &Stack{}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+
+	// NATS.
+	if cfg.NATSURL == "" {
+		if cfg.DataDir == "" {
+			return nil, errors.New("stack: the embedded server needs a data directory (--data-dir or PADDOCK_DATA_DIR)")
+		}
+		dir := filepath.Join(cfg.DataDir, "jetstream")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("stack: data directory: %w", err)
+		}
+		if st.srv, err = natsrv.Start(natsrv.Options{StoreDir: dir}); err != nil {
+			return nil, err
+		}
+		if st.NC, err = st.srv.Connect("paddock"); err != nil {
+			return nil, err
+		}
+	} else if st.NC, err = natsrv.Connect(cfg.NATSURL, "paddock", log); err != nil {
+		return nil, err
+	}
+	if st.JS, err = jetstream.New(st.NC); err != nil {
+		return nil, fmt.Errorf("stack: jetstream: %w", err)
+	}
+	if err := streams.Apply(ctx, st.JS, 0); err != nil {
+		return nil, err
+	}
+	if st.Archive, err = archive.Open(ctx, st.JS, streams.RawBucket); err != nil {
+		return nil, err
+	}
+
+	// PostgreSQL.
+	if st.Pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx, st.Pool, log); err != nil {
+		return nil, err
+	}
+
+	// Upstream.
+	up := cfg.Upstream
+	if cfg.Recorded != "" {
+		if st.Standin, err = standin.New(cfg.Recorded); err != nil {
+			return nil, err
+		}
+		if err := st.Standin.Start(); err != nil {
+			return nil, err
+		}
+		up.BaseURLs = st.Standin.BaseURLs()
+		log.Info("serving the recorded upstream", "dir", cfg.Recorded, "url", st.Standin.URL())
+	}
+	st.Upstream = upstream.New(up, nil)
+
+	// Services.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	st.cancel = cancel
+	want := func(name string) bool {
+		if cfg.Services == nil {
+			return true
+		}
+		for _, s := range cfg.Services {
+			if s == name {
+				return true
+			}
+		}
+		return false
+	}
+	acc := runs.New(st.Pool, st.JS, log.With("service", "runs"))
+	if want(ServicePlanner) {
+		p := planner.New(cfg.Planner, st.NC, st.JS, st.Pool, st.Archive, acc, log.With("service", ServicePlanner))
+		st.goRun(ServicePlanner, func() error { return p.Serve(rctx) })
+		st.goRun("runs", func() error { return acc.Run(rctx) })
+	}
+	if want(ServiceLoader) {
+		l := loader.New(st.JS, st.Archive, st.Upstream, log.With("service", ServiceLoader))
+		st.goRun(ServiceLoader, func() error { return l.Run(rctx) })
+	}
+	if want(ServiceWeather) {
+		n := cfg.ExtractorConcurrency
+		if n <= 0 {
+			n = 4
+		}
+		x := extractor.New(weatherdb.Kind(), st.Pool, st.JS, st.Archive, log.With("service", ServiceWeather))
+		st.goRun(ServiceWeather, func() error { return x.Run(rctx, n) })
+	}
+	return st, nil
+}
+
+func (st *Stack) goRun(name string, f func() error) {
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		if err := f(); err != nil {
+			st.mu.Lock()
+			st.errs = append(st.errs, fmt.Errorf("%s: %w", name, err))
+			st.mu.Unlock()
+		}
+	}()
+}
+
+// Close drains the services, then closes NATS, the pool, the stand-in and
+// the embedded server, in that order. It returns what the services
+// reported on the way.
+func (st *Stack) Close() error {
+	if st.cancel != nil {
+		st.cancel()
+		st.wg.Wait()
+	}
+	if st.NC != nil {
+		_ = st.NC.Drain()
+		st.NC.Close()
+	}
+	if st.Pool != nil {
+		st.Pool.Close()
+	}
+	if st.Standin != nil {
+		_ = st.Standin.Close()
+	}
+	if st.srv != nil {
+		st.srv.Shutdown()
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return errors.Join(st.errs...)
+}

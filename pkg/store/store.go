@@ -1,0 +1,120 @@
+// Package store opens paddock's PostgreSQL database and keeps its schema
+// current with embedded, versioned migrations.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DefaultURL is the database paddock uses when DATABASE_URL is unset: the
+// local server, database "paddock" (created on first use).
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/paddock?sslmode=disable"
+
+// Open connects a pool to dsn, creating the database first when it does
+// not exist (the server must let the user create databases). It fails
+// with an error that says how to point paddock at a server.
+func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: DATABASE_URL %q is not a PostgreSQL URL: %w", MaskURL(dsn), err)
+	}
+	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect %s: %w", MaskURL(dsn), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect %s: %w (is PostgreSQL running? set DATABASE_URL)", MaskURL(dsn), err)
+	}
+	return pool, nil
+}
+
+// ensureDatabase creates cfg's database when the server says it does not exist.
+func ensureDatabase(ctx context.Context, cfg *pgx.ConnConfig) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		return conn.Close(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // invalid_catalog_name
+		return fmt.Errorf("store: connect to %s@%s:%d/%s: %w (is PostgreSQL running? set DATABASE_URL)", cfg.User, cfg.Host, cfg.Port, cfg.Database, err)
+	}
+	admin := cfg.Copy()
+	admin.Database = "postgres"
+	conn, err = pgx.ConnectConfig(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("store: database %q does not exist and the server's \"postgres\" database is unreachable to create it: %w", cfg.Database, err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P04" { // created concurrently
+			return nil
+		}
+		return fmt.Errorf("store: create database %q: %w", cfg.Database, err)
+	}
+	return nil
+}
+
+// Migrate applies every pending migration under a session advisory lock,
+// so concurrent starts are safe. It logs each applied version.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range res {
+		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	return nil
+}
+
+// MaskURL hides the password of a connection URL for logs and errors.
+func MaskURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		if i := strings.Index(dsn, "password="); i >= 0 {
+			return dsn[:i] + "password=xxxxx"
+		}
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
