@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/store"
+	"github.com/paddock-f1/paddock/pkg/weather"
+	"github.com/paddock-f1/paddock/pkg/weatherdb"
+)
+
+func cmdExport(ctx context.Context, cfg config, args []string) error {
+	if len(args) == 0 {
+		return usageError("export what? use: paddock export weather --year Y --round R --session NAME")
+	}
+	what, args := args[0], args[1:]
+	fs := flag.NewFlagSet("export "+what, flag.ContinueOnError)
+	year := fs.Int("year", 0, "season (required)")
+	round := fs.Int("round", 0, "round (required)")
+	session := fs.String("session", "", `session: "Qualifying", "Practice 2", ... or Q, FP2, SQ, SS, S, R (required)`)
+	out := fs.String("out", "-", "file to write; - for standard output")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError("%v", err)
+	}
+	if what != "weather" {
+		return usageError("cannot export %q: this build exports weather", what)
+	}
+	if *year == 0 || *round == 0 || *session == "" {
+		return usageError("export weather needs --year, --round and --session")
+	}
+	name, err := f1.ParseSession(*session)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	samples, err := weatherdb.Read(ctx, pool, *year, *round, name)
+	if err != nil {
+		return err
+	}
+	if len(samples) == 0 {
+		var status, reason string
+		err := pool.QueryRow(ctx, `SELECT status, error FROM extractions WHERE year=$1 AND round=$2 AND session=$3 AND kind='weather'`,
+			*year, *round, name).Scan(&status, &reason)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return &exitError{code: 1, msg: fmt.Sprintf("no weather stored for %d round %d %s: import it first with 'paddock import --year %d --round %d --session %q --kinds weather'",
+				*year, *round, name, *year, *round, name)}
+		case err != nil:
+			return err
+		case status != "done":
+			return &exitError{code: 1, msg: fmt.Sprintf("weather of %d round %d %s is %s: %s", *year, *round, name, status, reason)}
+		}
+	}
+	var w io.Writer = os.Stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	if err := weather.WriteCSV(bw, samples); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return bw.Flush()
+}

@@ -1,0 +1,48 @@
+// Command paddock imports Formula 1 timing data into PostgreSQL.
+//
+//	paddock import --year 2019 --round 14 --session Q --recorded testdata/f1/recorded
+//	paddock plan   --year 2024 --kinds weather        (NATS_URL: publish to running services)
+//	paddock export weather --year 2019 --round 14 --session Qualifying
+//	paddock migrate
+//	paddock dev                                        (every service in one process)
+//	paddock standin --dir testdata/f1/recorded         (serve a recorded upstream)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:])
+	var exit *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		if exit.msg != "" {
+			fmt.Fprintln(os.Stderr, "paddock:", exit.msg)
+		}
+		os.Exit(exit.code)
+	default:
+		fmt.Fprintln(os.Stderr, "paddock:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the process with code after printing msg.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/store"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return usageError("%v", err)
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool, log); err != nil {
+		return err
+	}
+	fmt.Printf("database %s is at the current schema\n", store.MaskURL(cfg.DatabaseURL))
+	if cfg.NATSURL == "" {
+		return nil
+	}
+	nc, err := natsrv.Connect(cfg.NATSURL, "paddock-migrate", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := streams.Apply(ctx, js, 0); err != nil {
+		return err
+	}
+	fmt.Printf("JetStream topology applied on %s\n", cfg.NATSURL)
+	return nil
+}
