@@ -1,0 +1,365 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paddock-f1/paddock/pkg/client"
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/stack"
+	"github.com/paddock-f1/paddock/pkg/testenv"
+	"github.com/paddock-f1/paddock/pkg/weather"
+	"github.com/paddock-f1/paddock/pkg/weatherdb"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// start brings up the embedded default on a fresh database and the
+// recorded upstream.
+func start(t *testing.T) *stack.Stack {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	st, err := stack.Start(ctx, stack.Config{
+		DataDir: t.TempDir(), DatabaseURL: testenv.Database(t), Recorded: testenv.Recorded(t),
+	}, log)
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close stack: %v", err)
+		}
+	})
+	return st
+}
+
+// importRun plans cmd and follows the run to its summary, returning the
+// reply, the summary and the upstream requests the stand-in answered.
+func importRun(t *testing.T, st *stack.Stack, cmd streams.PlanCommand) (*streams.PlanReply, *streams.Summary, int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	before := st.Standin.Requests()
+	w, err := client.NewWatch(ctx, st.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	reply, err := client.Plan(ctx, st.NC, cmd, time.Minute)
+	if err != nil {
+		t.Fatalf("plan %+v: %v", cmd, err)
+	}
+	sum, err := w.Follow(ctx, reply.RunID, nil)
+	if err != nil {
+		t.Fatalf("follow %s: %v", reply.RunID, err)
+	}
+	return reply, sum, st.Standin.Requests() - before
+}
+
+func round(r int) *int { return &r }
+
+// referenceSession is a FastF1 reference session folder.
+type referenceSession struct {
+	dir     string
+	Year    int    `json:"year"`
+	Round   int    `json:"round"`
+	Session string `json:"session"`
+}
+
+func referenceSessions(t *testing.T, file string) []referenceSession {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(testenv.Reference(t), "*", file))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no reference %s found: %v", file, err)
+	}
+	var out []referenceSession
+	for _, p := range dirs {
+		dir := filepath.Dir(p)
+		b, err := os.ReadFile(filepath.Join(dir, "info.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := referenceSession{dir: dir}
+		if err := json.Unmarshal(b, &rs); err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// TestWeatherEqualsFastF1 imports every reference session that has a
+// weather.csv and compares the export with FastF1's, cell by cell.
+func TestWeatherEqualsFastF1(t *testing.T) {
+	st := start(t)
+	cells := 0
+	for _, rs := range referenceSessions(t, "weather.csv") {
+		t.Run(filepath.Base(rs.dir), func(t *testing.T) {
+			_, sum, calls := importRun(t, st, streams.PlanCommand{Year: rs.Year, Round: round(rs.Round), Session: rs.Session, Kinds: []string{"weather"}})
+			if sum.Status != "completed" || sum.DataExtracted["weather"] != 1 {
+				t.Fatalf("summary = %+v", sum)
+			}
+			if int64(sum.APICallsMade) != calls {
+				t.Errorf("api_calls_made = %d, stand-in answered %d", sum.APICallsMade, calls)
+			}
+			samples, err := weatherdb.Read(context.Background(), st.Pool, rs.Year, rs.Round, rs.Session)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := weather.WriteCSV(&got, samples); err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(rs.dir, "weather.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells += compareCells(t, got.Bytes(), want)
+		})
+	}
+	t.Logf("weather: %d cells compared with FastF1, all equal", cells)
+}
+
+// compareCells fails on the first differing cells and returns how many
+// cells it compared.
+func compareCells(t *testing.T, got, want []byte) int {
+	t.Helper()
+	g, err := csv.NewReader(bytes.NewReader(got)).ReadAll()
+	if err != nil {
+		t.Fatalf("our csv: %v", err)
+	}
+	w, err := csv.NewReader(bytes.NewReader(want)).ReadAll()
+	if err != nil {
+		t.Fatalf("reference csv: %v", err)
+	}
+	if len(g) != len(w) {
+		t.Fatalf("rows: got %d, FastF1 has %d", len(g), len(w))
+	}
+	n, bad := 0, 0
+	for i := range w {
+		if len(g[i]) != len(w[i]) {
+			t.Fatalf("row %d: %d cells, FastF1 has %d", i, len(g[i]), len(w[i]))
+		}
+		for j := range w[i] {
+			n++
+			if g[i][j] != w[i][j] {
+				bad++
+				if bad <= 5 {
+					t.Errorf("row %d column %s: got %q, FastF1 %q", i, w[0][j], g[i][j], w[i][j])
+				}
+			}
+		}
+	}
+	if !bytes.Equal(got, want) && bad == 0 {
+		t.Errorf("cells agree but bytes differ (quoting or line ends)")
+	}
+	return n
+}
+
+// rowVersions returns the physical versions (xmin) of a session's weather
+// rows and ledger entry: unchanged versions mean no row was written.
+func rowVersions(t *testing.T, st *stack.Stack) string {
+	t.Helper()
+	var v string
+	err := st.Pool.QueryRow(context.Background(), `SELECT
+		(SELECT string_agg(xmin::text, ',' ORDER BY seq) FROM weather_samples WHERE year=2019 AND round=14 AND session='Qualifying')
+		|| '|' || (SELECT xmin::text FROM extractions WHERE year=2019 AND round=14 AND session='Qualifying' AND kind='weather')`).Scan(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestReimportCostsNothing: the same import again plans nothing, calls
+// nothing and writes nothing; --force re-extracts from the archive alone.
+func TestReimportCostsNothing(t *testing.T) {
+	st := start(t)
+	cmd := streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"}
+	reply, sum, calls := importRun(t, st, cmd)
+	// Three schedule sources, then WeatherData and RaceControlMessages.
+	if calls != 5 || sum.APICallsMade != 5 || reply.Report.EstimatedCalls != 2 {
+		t.Fatalf("first import: calls %d, summary %d, estimated %d; want 5, 5, 2", calls, sum.APICallsMade, reply.Report.EstimatedCalls)
+	}
+	first := rowVersions(t, st)
+
+	reply, sum, calls = importRun(t, st, cmd)
+	if calls != 0 || sum.APICallsMade != 0 || len(reply.Report.SessionGaps) != 0 || sum.GapsDetected != 0 {
+		t.Fatalf("second import: calls %d, summary %+v, gaps %d", calls, sum, len(reply.Report.SessionGaps))
+	}
+	if again := rowVersions(t, st); again != first {
+		t.Fatalf("second import rewrote rows: %s -> %s", first, again)
+	}
+
+	cmd.Force = true
+	reply, sum, calls = importRun(t, st, cmd)
+	if calls != 0 || sum.APICallsMade != 0 || sum.ArchiveHits != 2 || sum.DataExtracted["weather"] != 1 || reply.Report.EstimatedCalls != 0 {
+		t.Fatalf("forced import: calls %d, summary %+v, estimated %d", calls, sum, reply.Report.EstimatedCalls)
+	}
+	var n int
+	if err := st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM weather_samples WHERE year=2019 AND round=14`).Scan(&n); err != nil || n != 95 {
+		t.Fatalf("after force: %d samples (%v), want 95", n, err)
+	}
+}
+
+// TestWholeYearEndsWithEverySessionSettled imports a whole recorded year
+// for each way the upstream serves it: from F1 with Index.json (2019), from
+// the mirror only (2022), without any Index.json (2020).
+func TestWholeYearEndsWithEverySessionSettled(t *testing.T) {
+	st := start(t)
+	for _, year := range []int{2019, 2020, 2022} {
+		t.Run(itoa(year), func(t *testing.T) {
+			reply, sum, calls := importRun(t, st, streams.PlanCommand{Year: year})
+			if int64(sum.APICallsMade) != calls {
+				t.Errorf("api_calls_made = %d, stand-in answered %d", sum.APICallsMade, calls)
+			}
+			if sum.GapsDetected != len(reply.Report.SessionGaps) || sum.SessionsProcessed != sum.GapsDetected {
+				t.Errorf("gaps %d, processed %d, report %d", sum.GapsDetected, sum.SessionsProcessed, len(reply.Report.SessionGaps))
+			}
+			if sum.SessionsSucceeded+sum.SessionsUnavail != sum.SessionsProcessed || sum.SessionsFailed != 0 {
+				t.Errorf("summary %+v: every session must be done or unavailable", sum)
+			}
+			var pending, unsettled, sessions int
+			ctx := context.Background()
+			_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM run_items WHERE run_id=$1 AND status='pending'`, reply.RunID).Scan(&pending)
+			_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM sessions s
+				WHERE s.year=$1 AND coalesce(s.end_utc, s.start_utc + interval '2 hours') < now()
+				AND NOT EXISTS (SELECT 1 FROM extractions x WHERE (x.year, x.round, x.session) = (s.year, s.round, s.name)
+					AND x.kind='weather' AND x.status IN ('done','unavailable'))`, year).Scan(&unsettled)
+			_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE year=$1`, year).Scan(&sessions)
+			if pending != 0 || unsettled != 0 || sessions < 80 {
+				t.Errorf("pending %d, sessions without outcome %d, sessions %d", pending, unsettled, sessions)
+			}
+			t.Logf("%d: %d sessions, %d with weather, %d unavailable, %d upstream calls (stand-in counted %d)",
+				year, sum.SessionsProcessed, sum.SessionsSucceeded, sum.SessionsUnavail, sum.APICallsMade, calls)
+
+			// Nothing is left to do, and asking again costs nothing.
+			_, again, calls := importRun(t, st, streams.PlanCommand{Year: year})
+			if again.GapsDetected != 0 || calls != 0 {
+				t.Errorf("re-import of %d: %d gaps, %d calls", year, again.GapsDetected, calls)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestBadPlanCommandsPublishNothing: every refused command says why and
+// leaves PLANS and GAPS untouched.
+func TestBadPlanCommandsPublishNothing(t *testing.T) {
+	st := start(t)
+	ctx := context.Background()
+	// Make the 2019 schedule known so rounds and sessions are checked against it.
+	importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"})
+	count := func() (n uint64) {
+		for _, name := range []string{streams.Plans, streams.Gaps} {
+			s, err := st.JS.Stream(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.Info(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += info.State.LastSeq
+		}
+		return n
+	}
+	before := count()
+	cases := []struct {
+		name string
+		cmd  streams.PlanCommand
+		want string
+	}{
+		{"year before F1", streams.PlanCommand{Year: 1949}, "year 1949 is outside the archive"},
+		{"year before the archive", streams.PlanCommand{Year: 2010}, "starts in 2018"},
+		{"future year", streams.PlanCommand{Year: 2100}, "year 2100 is outside the archive"},
+		{"round 0", streams.PlanCommand{Year: 2019, Round: round(0)}, "round 0 does not exist"},
+		{"round 99", streams.PlanCommand{Year: 2019, Round: round(99)}, "round 99 does not exist"},
+		{"round beyond the season", streams.PlanCommand{Year: 2019, Round: round(24)}, "the season has rounds 1 to 21"},
+		{"unknown kind", streams.PlanCommand{Year: 2019, Kinds: []string{"tyres"}}, `unknown kind "tyres"`},
+		{"unknown session", streams.PlanCommand{Year: 2019, Session: "Warmup"}, `unknown session "Warmup"`},
+		{"session not in the round", streams.PlanCommand{Year: 2019, Round: round(14), Session: "Sprint"}, "has no Sprint"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := client.Plan(ctx, st.NC, c.cmd, 30*time.Second)
+			var pe *client.PlanError
+			if !errors.As(err, &pe) || pe.Code != "400" {
+				t.Fatalf("err = %v, want a 400 refusal", err)
+			}
+			if !bytes.Contains([]byte(pe.Message), []byte(c.want)) {
+				t.Fatalf("message %q does not say %q", pe.Message, c.want)
+			}
+		})
+	}
+	if after := count(); after != before {
+		t.Fatalf("refused commands published %d messages", after-before)
+	}
+}
+
+// TestRedeliveredManifestGivesSameRows replays the session's manifest
+// twice (as a redelivery would) and finds the same rows, never duplicates.
+func TestRedeliveredManifestGivesSameRows(t *testing.T) {
+	st := start(t)
+	ctx := context.Background()
+	importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"})
+	snapshot := func() string {
+		var s string
+		if err := st.Pool.QueryRow(ctx, `SELECT count(*)::text || ':' || md5(string_agg(t::text, '|' ORDER BY seq)) FROM weather_samples t`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	want := snapshot()
+	loaded, err := st.JS.Stream(ctx, streams.Loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := loaded.GetLastMsgForSubject(ctx, streams.SessionLoaded(2019, 14, f1.SessionCode("Qualifying")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m streams.Manifest
+	if err := streams.Decode(raw.Data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Force = true // extract again even though the ledger has this input
+	for i := 0; i < 2; i++ {
+		m.RunID = "replay-" + itoa(i)
+		if _, err := st.JS.Publish(ctx, raw.Subject, streams.Encode(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM extractions WHERE run_id='replay-1'`).Scan(&n)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replayed manifest not extracted within 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := snapshot(); got != want {
+		t.Fatalf("rows after two redeliveries %s, before %s", got, want)
+	}
+}

@@ -1,0 +1,34 @@
+// Command extract-weather writes weather samples from loaded sessions:
+// one row per WeatherData sample. Run as many instances as needed; they
+// share one durable consumer.
+//
+// Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
+// (messages handled at once per instance, default 4), PADDOCK_HTTP_ADDR
+// (default :8083), PADDOCK_LOG_LEVEL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/paddock-f1/paddock/pkg/logging"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := logging.New(os.Stderr, "extract-weather", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "extract-weather:", err)
+		os.Exit(2)
+	}
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("extract-weather stopped", "err", err)
+		os.Exit(1)
+	}
+}

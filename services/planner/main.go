@@ -1,0 +1,35 @@
+// Command planner serves paddock's plan endpoint (a NATS micro service),
+// detects gaps, publishes them, writes loaded season schedules and keeps
+// the run accounts.
+//
+// Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_HTTP_ADDR
+// (/healthz, /metrics; default :8081), PADDOCK_SCHEDULE_WAIT (default 2m),
+// PADDOCK_MIGRATE (default true: apply the schema at start),
+// PADDOCK_LOG_LEVEL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/paddock-f1/paddock/pkg/logging"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := logging.New(os.Stderr, "planner", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "planner:", err)
+		os.Exit(2)
+	}
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("planner stopped", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/envconf"
+	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/ops"
+	"github.com/paddock-f1/paddock/pkg/planner"
+	"github.com/paddock-f1/paddock/pkg/runs"
+	"github.com/paddock-f1/paddock/pkg/store"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// config is the planner's configuration.
+type config struct {
+	NATSURL      string
+	DatabaseURL  string
+	HTTPAddr     string
+	ScheduleWait time.Duration
+	Migrate      bool
+}
+
+func loadConfig() (config, error) {
+	r := envconf.New()
+	c := config{
+		NATSURL:      r.String("NATS_URL", "nats://127.0.0.1:4222"),
+		DatabaseURL:  r.String("DATABASE_URL", store.DefaultURL),
+		HTTPAddr:     r.String("PADDOCK_HTTP_ADDR", ":8081"),
+		ScheduleWait: r.Duration("PADDOCK_SCHEDULE_WAIT", 2*time.Minute),
+		Migrate:      r.String("PADDOCK_MIGRATE", "true") == "true",
+	}
+	return c, r.Err()
+}
+
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	log.Info("starting", "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
+		"http_addr", cfg.HTTPAddr, "schedule_wait", cfg.ScheduleWait, "migrate", cfg.Migrate)
+
+	// NATS and the topology.
+	nc, err := natsrv.Connect(cfg.NATSURL, "planner", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := streams.Apply(ctx, js, 0); err != nil {
+		return err
+	}
+	arc, err := archive.Open(ctx, js, streams.RawBucket)
+	if err != nil {
+		return err
+	}
+
+	// PostgreSQL.
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if cfg.Migrate {
+		if err := store.Migrate(ctx, pool, log); err != nil {
+			return err
+		}
+	}
+
+	// Handlers: the plan endpoint, the schedule writer and run accounting.
+	acc := runs.New(pool, js, log)
+	p := planner.New(planner.Config{ScheduleWait: cfg.ScheduleWait}, nc, js, pool, arc, acc, log)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for _, f := range []func() error{
+		func() error { return p.Serve(ctx) },
+		func() error { return acc.Run(ctx) },
+		func() error {
+			return ops.Serve(ctx, cfg.HTTPAddr, func(ctx context.Context) error { return pool.Ping(ctx) }, log)
+		},
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- f() }()
+	}
+
+	// Shutdown: consumers drain when ctx ends, then NATS, then the pool.
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	log.Info("stopped")
+	return nil
+}
