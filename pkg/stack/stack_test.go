@@ -8,8 +8,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/stack"
 	"github.com/paddock-f1/paddock/pkg/testenv"
+	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/pkg/weather"
 	"github.com/paddock-f1/paddock/pkg/weatherdb"
 	"github.com/paddock-f1/paddock/streams"
@@ -26,7 +30,7 @@ import (
 
 // start brings up the embedded default on a fresh database and the
 // recorded upstream.
-func start(t *testing.T) *stack.Stack {
+func start(t *testing.T, fault ...func(r *http.Request, n int64) (int, http.Header, bool)) *stack.Stack {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -35,9 +39,13 @@ func start(t *testing.T) *stack.Stack {
 	}
 	st, err := stack.Start(ctx, stack.Config{
 		DataDir: t.TempDir(), DatabaseURL: testenv.Database(t), Recorded: testenv.Recorded(t),
+		Upstream: upstream.Config{RetryBackoff: 5 * time.Millisecond},
 	}, log)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
+	}
+	if len(fault) > 0 {
+		st.Standin.Fault = fault[0]
 	}
 	t.Cleanup(func() {
 		if err := st.Close(); err != nil {
@@ -361,5 +369,57 @@ func TestRedeliveredManifestGivesSameRows(t *testing.T) {
 	}
 	if got := snapshot(); got != want {
 		t.Fatalf("rows after two redeliveries %s, before %s", got, want)
+	}
+}
+
+// TestBrokenFeedFailsWithItsReason: a feed the upstream keeps answering
+// 502 fails its kind with a reason naming the URL; the session is re-planned
+// and completes once the upstream recovers.
+func TestBrokenFeedFailsWithItsReason(t *testing.T) {
+	var broken atomic.Bool
+	broken.Store(true)
+	st := start(t, func(r *http.Request, n int64) (int, http.Header, bool) {
+		return http.StatusBadGateway, nil, broken.Load() && strings.HasSuffix(r.URL.Path, "2019-09-07_Qualifying/WeatherData.jsonStream")
+	})
+	cmd := streams.PlanCommand{Year: 2019, Round: round(14), Session: "Qualifying"}
+	_, sum, calls := importRun(t, st, cmd)
+	if sum.Status != "failed" || sum.SessionsFailed != 1 || len(sum.Failures) != 1 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	t.Logf("reported failure: %s", sum.Failures[0])
+	if !strings.Contains(sum.Failures[0], "WeatherData.jsonStream") || !strings.Contains(sum.Failures[0], "502") {
+		t.Fatalf("failure %q does not name the feed and the status", sum.Failures[0])
+	}
+	if int64(sum.APICallsMade) != calls {
+		t.Fatalf("api_calls_made %d, stand-in answered %d (retries and the mirror count)", sum.APICallsMade, calls)
+	}
+	broken.Store(false)
+	_, sum, _ = importRun(t, st, cmd)
+	if sum.Status != "completed" || sum.DataExtracted["weather"] != 1 {
+		t.Fatalf("after recovery: %+v", sum)
+	}
+}
+
+// TestRateLimitedLoadIsRetried: a 429 with Retry-After pauses the gap and
+// retries it; the session completes, nothing fails, and the throttled call
+// is counted.
+func TestRateLimitedLoadIsRetried(t *testing.T) {
+	var throttled atomic.Int32
+	st := start(t, func(r *http.Request, n int64) (int, http.Header, bool) {
+		if strings.HasSuffix(r.URL.Path, "/WeatherData.jsonStream") && throttled.Add(1) == 1 {
+			return http.StatusTooManyRequests, http.Header{"Retry-After": {"1"}}, true
+		}
+		return 0, nil, false
+	})
+	t0 := time.Now()
+	_, sum, calls := importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"})
+	if sum.Status != "completed" || sum.SessionsFailed != 0 || sum.DataExtracted["weather"] != 1 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if int64(sum.APICallsMade) != calls || calls != 6 {
+		t.Fatalf("api_calls_made %d, stand-in %d; want 6 (5 + the throttled one)", sum.APICallsMade, calls)
+	}
+	if waited := time.Since(t0); waited < time.Second {
+		t.Fatalf("Retry-After: 1 not honoured: done after %s", waited)
 	}
 }
