@@ -117,12 +117,12 @@ func ConsumerConfig(name string) (stream string, cfg jetstream.ConsumerConfig) {
 	cfg = jetstream.ConsumerConfig{
 		Durable:   name,
 		AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait:   2 * time.Minute,
+		AckWait:   time.Minute,
 	}
 	switch name {
 	case LoaderConsumer:
 		cfg.MaxAckPending = 1
-		cfg.AckWait = 5 * time.Minute
+		cfg.AckWait = time.Minute // heartbeats keep a long load alive; a dead loader's gap returns in a minute
 		return Gaps, cfg
 	case ScheduleConsumer:
 		cfg.FilterSubject = "f1.schedule.loaded.>"

@@ -64,9 +64,10 @@ type Watch struct {
 
 // NewWatch starts following EVENTS.
 func NewWatch(ctx context.Context, js jetstream.JetStream) (*Watch, error) {
+	// EVENTS holds only extraction outcomes and run events: no filter
+	// needed (which also keeps nats-server 2.9 working).
 	cons, err := js.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"f1.extracted.>", "f1.run.>"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		DeliverPolicy: jetstream.DeliverNewPolicy,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("follow run: %w", err)

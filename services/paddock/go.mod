@@ -9,6 +9,7 @@ require (
 	github.com/paddock-f1/paddock/streams v0.0.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/term v0.47.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

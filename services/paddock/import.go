@@ -202,15 +202,24 @@ func newProgress(total int, quiet bool) func(*streams.Extraction) {
 			progressbar.OptionClearOnFinish())
 		return func(*streams.Extraction) { _ = bar.Add(1) }
 	}
+	seen := 0
 	return func(e *streams.Extraction) {
-		line := fmt.Sprintf("  %-11s %d/%02d %-17s %s", e.Status, e.Year, e.Round, e.Session, e.Kind)
-		if e.Rows > 0 {
-			line += fmt.Sprintf(" (%d rows)", e.Rows)
+		seen++
+		// Sessions without data are the common case of a backfill: count
+		// them, name the ones that matter.
+		if e.Status != streams.StatusUnavailable {
+			line := fmt.Sprintf("  %-6s %d/%02d %-17s %s", e.Status, e.Year, e.Round, e.Session, e.Kind)
+			if e.Rows > 0 {
+				line += fmt.Sprintf(" (%d rows)", e.Rows)
+			}
+			if e.Reason != "" && e.Status != streams.StatusDone {
+				line += ": " + e.Reason
+			}
+			fmt.Fprintln(os.Stderr, line)
 		}
-		if e.Reason != "" && e.Status != streams.StatusDone {
-			line += ": " + e.Reason
+		if seen%25 == 0 || seen == total {
+			fmt.Fprintf(os.Stderr, "  progress: %d/%d\n", seen, total)
 		}
-		fmt.Fprintln(os.Stderr, line)
 	}
 }
 
