@@ -136,7 +136,8 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 	}
 	parsed, err := x.kind.Parse(feeds)
 	if err != nil {
-		o.Status, o.Reason = streams.StatusFailed, err.Error()
+		o.Status = streams.StatusFailed
+		o.Reason = err.Error() + " (the archived response is kept: import again with --refetch to ask the upstream anew)"
 		if err := x.ledger(ctx, x.pool, s, o); err != nil {
 			o.err = consume.Retry(2*time.Second, err)
 		}

@@ -207,12 +207,14 @@ func (l *Loader) loadSchedule(ctx context.Context, g streams.Gap, attempt uint64
 		}
 		m.Feeds = append(m.Feeds, feed)
 	}
-	ok := false
+	missing := 0
 	for _, f := range m.Feeds {
-		ok = ok || f.Status == streams.FeedOK
+		if f.Status == streams.FeedMissing {
+			missing++
+		}
 	}
-	if !ok {
-		m.Unavailable = fmt.Sprintf("no schedule source knows %d", g.Year)
+	if missing == len(m.Feeds) {
+		m.Unavailable = "neither F1's Index.json, FastF1's f1schedule nor Jolpica has this season"
 	}
 	m.Calls, m.ArchiveHits, m.LoadedAt = j.calls, j.hits, l.now().UTC()
 	return l.publish(ctx, streams.ScheduleLoaded(g.Year), sessionSubject(g), attempt, &m, j)

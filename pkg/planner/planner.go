@@ -112,7 +112,7 @@ func (p *Planner) serveRequest(ctx context.Context, req micro.Request) {
 		p.log.Info("plan refused", "year", cmd.Year, "err", err)
 		_ = req.Error("400", ce.Msg, nil)
 	case err != nil:
-		p.log.Error("plan failed", "year", cmd.Year, "err", err)
+		p.log.Warn("plan failed", "year", cmd.Year, "err", err)
 		_ = req.Error("500", err.Error(), nil)
 	default:
 		_ = req.Respond(streams.Encode(reply))

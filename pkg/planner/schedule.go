@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -46,9 +47,9 @@ func (p *Planner) loadSchedule(ctx context.Context, cmd streams.PlanCommand) err
 		case streams.StatusDone:
 			return nil
 		case streams.StatusUnavailable:
-			return badCommand("no schedule source knows %d: %s", cmd.Year, e.Reason)
+			return badCommand("no schedule of %d: %s", cmd.Year, e.Reason)
 		default:
-			return fmt.Errorf("planner: loading the %d season schedule failed: %s", cmd.Year, e.Reason)
+			return fmt.Errorf("loading the %d season schedule failed (check the network or the PADDOCK_*_URL settings, then plan again): %s", cmd.Year, e.Reason)
 		}
 	}
 }
@@ -77,8 +78,10 @@ func (p *Planner) HandleSchedule(ctx context.Context, msg jetstream.Msg) error {
 		return err
 	case err != nil:
 		out.Status, out.Reason = streams.StatusFailed, err.Error()
-	case s == nil:
+	case s == nil && m.Unavailable != "":
 		out.Status, out.Reason = streams.StatusUnavailable, m.Unavailable
+	case s == nil:
+		out.Status, out.Reason = streams.StatusFailed, feedErrors(&m)
 	default:
 		if err := season.Replace(ctx, p.pool, s, out.Digest); err != nil {
 			return consume.Retry(2*time.Second, err)
@@ -94,6 +97,20 @@ func (p *Planner) HandleSchedule(ctx context.Context, msg jetstream.Msg) error {
 	}
 	p.log.Info("season schedule written", "year", m.Year, "status", out.Status, "sessions", out.Rows, "reason", out.Reason)
 	return nil
+}
+
+// feedErrors says why no schedule source could be read.
+func feedErrors(m *streams.Manifest) string {
+	var parts []string
+	for _, f := range m.Feeds {
+		if f.Error != "" {
+			parts = append(parts, f.Name+": "+f.Error)
+		}
+	}
+	if len(parts) == 0 {
+		return "no schedule source answered"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // mergeSchedule parses every archived source of m and merges them; nil

@@ -423,3 +423,26 @@ func TestRateLimitedLoadIsRetried(t *testing.T) {
 		t.Fatalf("Retry-After: 1 not honoured: done after %s", waited)
 	}
 }
+
+// TestMalformedFeedFailsAndRefetchRecovers: a feed that is not a
+// jsonStream fails its kind with a clear reason; --refetch replaces the
+// archived response and the import completes.
+func TestMalformedFeedFailsAndRefetchRecovers(t *testing.T) {
+	var garbage atomic.Bool
+	garbage.Store(true)
+	st := start(t, func(r *http.Request, n int64) (int, http.Header, bool) {
+		return http.StatusOK, nil, garbage.Load() && strings.HasSuffix(r.URL.Path, "2019-09-07_Qualifying/WeatherData.jsonStream")
+	})
+	cmd := streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"}
+	_, sum, _ := importRun(t, st, cmd)
+	if sum.Status != "failed" || len(sum.Failures) != 1 || !strings.Contains(sum.Failures[0], "WeatherData.jsonStream") || !strings.Contains(sum.Failures[0], "--refetch") {
+		t.Fatalf("summary = %+v", sum)
+	}
+	t.Logf("reported failure: %s", sum.Failures[0])
+	garbage.Store(false)
+	cmd.Refetch = true
+	_, sum, calls := importRun(t, st, cmd)
+	if sum.Status != "completed" || sum.DataExtracted["weather"] != 1 || calls == 0 {
+		t.Fatalf("after refetch: %+v, %d calls", sum, calls)
+	}
+}

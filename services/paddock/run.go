@@ -50,7 +50,7 @@ func loadConfig() (config, error) {
 		DatabaseURL: r.String("DATABASE_URL", store.DefaultURL),
 		NATSURL:     r.String("NATS_URL", ""),
 		DataDir:     r.String("PADDOCK_DATA_DIR", ".paddock"),
-		LogLevel:    logging.Level(r.String("PADDOCK_LOG_LEVEL", ""), slog.LevelWarn),
+		LogLevel:    logging.Level(r.String("PADDOCK_LOG_LEVEL", ""), slog.LevelError),
 		Upstream:    r.Upstream(),
 	}
 	if err := r.Err(); err != nil {
