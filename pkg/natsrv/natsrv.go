@@ -4,12 +4,16 @@
 package natsrv
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/streams"
 )
 
 // Options configure an embedded server.
@@ -105,4 +109,23 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 		return nil, fmt.Errorf("natsrv: connect %s: %w (is NATS running? set NATS_URL or unset it for the embedded server)", url, err)
 	}
 	return nc, nil
+}
+
+// JetStream connects to url (see Connect), binds JetStream and applies
+// paddock's topology, as every service does at start.
+func JetStream(ctx context.Context, url, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := Connect(url, name, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("natsrv: jetstream: %w", err)
+	}
+	if err := streams.Apply(ctx, js, 0); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
 }

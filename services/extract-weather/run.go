@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
 	"github.com/paddock-f1/paddock/pkg/extractor"
@@ -40,18 +38,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
-	nc, err := natsrv.Connect(cfg.NATSURL, "extract-weather", log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-weather", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := streams.Apply(ctx, js, 0); err != nil {
-		return err
-	}
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
@@ -38,18 +37,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("starting", "nats_url", cfg.NATSURL, "http_addr", cfg.HTTPAddr, "upstream_base_urls", cfg.Upstream.BaseURLs)
 
 	// NATS, the topology and the raw archive.
-	nc, err := natsrv.Connect(cfg.NATSURL, "loader", log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "loader", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := streams.Apply(ctx, js, 0); err != nil {
-		return err
-	}
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		return err

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/store"
-	"github.com/paddock-f1/paddock/streams"
 )
 
 func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
@@ -30,18 +27,11 @@ func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string
 	if cfg.NATSURL == "" {
 		return nil
 	}
-	nc, err := natsrv.Connect(cfg.NATSURL, "paddock-migrate", log)
+	nc, _, err := natsrv.JetStream(ctx, cfg.NATSURL, "paddock-migrate", log)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := streams.Apply(ctx, js, 0); err != nil {
-		return err
-	}
+	nc.Close()
 	fmt.Printf("JetStream topology applied on %s\n", cfg.NATSURL)
 	return nil
 }

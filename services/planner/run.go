@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
@@ -44,18 +42,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		"http_addr", cfg.HTTPAddr, "schedule_wait", cfg.ScheduleWait, "migrate", cfg.Migrate)
 
 	// NATS and the topology.
-	nc, err := natsrv.Connect(cfg.NATSURL, "planner", log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "planner", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := streams.Apply(ctx, js, 0); err != nil {
-		return err
-	}
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		return err
