@@ -22,6 +22,10 @@ type PlanCommand struct {
 	Kinds   []string `json:"kinds,omitempty"`   // nil = every kind
 	Force   bool     `json:"force,omitempty"`   // re-extract even what is done
 	Refetch bool     `json:"refetch,omitempty"` // bypass the raw archive and ask the upstream again
+	// MaxCalls, when > 0, caps the upstream calls of the run: sessions
+	// whose estimate does not fit (also in the remaining quota) are
+	// deferred to a later plan.
+	MaxCalls int `json:"max_calls,omitempty"`
 }
 
 // SessionRef names one session of a season.
@@ -48,9 +52,18 @@ type GapReport struct {
 	MissingSessions []SessionRef   `json:"missing_sessions"`
 	SessionGaps     []MissingKinds `json:"session_gaps"`
 	Queued          []SessionRef   `json:"already_queued,omitempty"` // pending in GAPS from another run
+	Deferred        []SessionRef   `json:"deferred,omitempty"`       // left for a later plan: over --max-calls or the remaining quota
+	Quota           []QuotaLeft    `json:"quota,omitempty"`
 	EstimatedCalls  int            `json:"estimated_api_calls"`
 	ArchivedFeeds   int            `json:"archived_feeds"` // feeds the gaps need that the archive already holds
 	ScheduleLoaded  bool           `json:"schedule_loaded"`
+}
+
+// QuotaLeft is the remaining quota of an upstream host at planning time.
+type QuotaLeft struct {
+	Host      string `json:"host"`
+	Remaining int    `json:"remaining"`
+	MaxCalls  int    `json:"max_calls"`
 }
 
 // PlanReply is the planner's reply to an accepted command.
@@ -72,6 +85,7 @@ type Gap struct {
 	Code     string    `json:"code,omitempty"`
 	Path     string    `json:"path,omitempty"` // archive path of the session, relative to /static/
 	Ended    time.Time `json:"ended,omitempty"`
+	Mirror   bool      `json:"mirror,omitempty"` // the season is served by the mirror: ask it first
 	Kinds    []string  `json:"kinds,omitempty"`
 	Force    bool      `json:"force,omitempty"`
 	Refetch  bool      `json:"refetch,omitempty"`
@@ -169,12 +183,31 @@ type Extraction struct {
 	Digest  string `json:"input_digest,omitempty"`
 }
 
-// LoadCost reports the upstream cost of one loader job of a run.
+// Call records one real upstream request of a run. It is published
+// before the request is made, so a loader that dies mid-load still has
+// every request it made counted.
+type Call struct {
+	V       int    `json:"v"`
+	RunID   string `json:"run_id"`
+	Subject string `json:"subject"` // loader job: "2019/14/Qualifying#1" (what, delivery attempt)
+	Seq     int    `json:"seq"`     // request number within the job
+	Host    string `json:"host"`
+}
+
+// Paused records that the governor made the loader wait.
+type Paused struct {
+	V      int       `json:"v"`
+	RunID  string    `json:"run_id"`
+	Host   string    `json:"host"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"` // quota | retry-after
+}
+
+// LoadCost reports how one loader job of a run ended.
 type LoadCost struct {
 	V           int    `json:"v"`
 	RunID       string `json:"run_id"`
-	Subject     string `json:"subject"` // what was loaded: "2019/14/Qualifying" or "2019/schedule"
-	Calls       int    `json:"calls"`
+	Subject     string `json:"subject"` // what was loaded: "2019/14/Qualifying#1" or "2019/schedule#1"
 	ArchiveHits int    `json:"archive_hits"`
 	Unavailable string `json:"unavailable,omitempty"`
 	Failed      string `json:"failed,omitempty"`
@@ -196,6 +229,8 @@ type Summary struct {
 	KindsUnavailable  map[string]int `json:"kinds_unavailable"`
 	KindsFailed       map[string]int `json:"kinds_failed"`
 	APICallsMade      int            `json:"api_calls_made"`
+	ScheduleCalls     int            `json:"schedule_api_calls"`  // of which loading season schedules
+	EstimatedCalls    int            `json:"estimated_api_calls"` // the gap report\'s estimate for the sessions
 	ArchiveHits       int            `json:"archive_hits"`
 	RateLimitPauses   int            `json:"rate_limit_pauses"`
 	DurationSeconds   float64        `json:"duration_seconds"`

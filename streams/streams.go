@@ -149,5 +149,43 @@ func Consumer(ctx context.Context, js jetstream.JetStream, name string) (jetstre
 	return c, nil
 }
 
+// QuotaPauses is the key-value bucket holding, per upstream host, the
+// instant until which the host asked us to wait (a 429/503 Retry-After).
+const QuotaPauses = "QUOTA_PAUSES"
+
+// QuotaStream is the ledger stream of an upstream host and QuotaSubject
+// its subject; slug is the host with dots replaced (see QuotaSlug).
+func QuotaStream(slug string) string  { return "QUOTA_" + slug }
+func QuotaSubject(slug string) string { return "f1.quota." + slug }
+
+// QuotaSlug makes a host name usable in stream names and subjects.
+func QuotaSlug(host string) string {
+	out := []byte(host)
+	for i, c := range out {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}
+
+// QuotaLedger returns the ledger stream configuration of host: perWindow
+// calls at most within window.
+func QuotaLedger(host string, perWindow int, window time.Duration) (jetstream.StreamConfig, error) {
+	var cfg jetstream.StreamConfig
+	if err := decode("quota.json", &cfg); err != nil {
+		return cfg, err
+	}
+	slug := QuotaSlug(host)
+	cfg.Name = QuotaStream(slug)
+	cfg.Subjects = []string{QuotaSubject(slug)}
+	cfg.MaxMsgs = int64(perWindow)
+	cfg.MaxAge = window
+	if cfg.Duplicates > window {
+		cfg.Duplicates = window
+	}
+	return cfg, nil
+}
+
 // ErrStreamMissing reports that the topology has not been applied.
 var ErrStreamMissing = errors.New("streams: topology not applied; run the planner (or paddock migrate) first")

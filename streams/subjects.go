@@ -39,5 +39,7 @@ func RunEvent(runID, event string) string { return "f1.run." + runID + "." + eve
 const (
 	RunPlanned   = "planned"
 	RunLoad      = "load"
+	RunCall      = "call"
+	RunPaused    = "paused"
 	RunCompleted = "completed"
 )

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/upstream"
 )
 
@@ -81,5 +83,44 @@ func (r *Reader) Upstream() upstream.Config {
 	cfg.Timeout = r.Duration("PADDOCK_HTTP_TIMEOUT", 0)
 	cfg.Retries = r.Int("PADDOCK_HTTP_RETRIES", 0)
 	cfg.MaxBodyBytes = int64(r.Int("PADDOCK_HTTP_MAX_BODY", 0))
+	return cfg
+}
+
+// Quota reads the rate governor's configuration: PADDOCK_QUOTA_WINDOW
+// (default 1h) and per host PADDOCK_QUOTA_LIVETIMING, _MIRROR, _JOLPICA,
+// _MULTIVIEWER, _GITHUBRAW as "calls" or "calls/min-interval" (e.g.
+// "500/250ms"; "0" = unlimited). Unset hosts keep governor.DefaultConfig.
+func (r *Reader) Quota() governor.Config {
+	cfg := governor.DefaultConfig()
+	cfg.Window = r.Duration("PADDOCK_QUOTA_WINDOW", cfg.Window)
+	for env, host := range map[string]string{
+		"PADDOCK_QUOTA_LIVETIMING":  upstream.LiveTiming,
+		"PADDOCK_QUOTA_MIRROR":      upstream.Mirror,
+		"PADDOCK_QUOTA_JOLPICA":     upstream.Jolpica,
+		"PADDOCK_QUOTA_MULTIVIEWER": upstream.MultiViewer,
+		"PADDOCK_QUOTA_GITHUBRAW":   upstream.GitHubRaw,
+	} {
+		v := r.get(env)
+		if v == "" {
+			continue
+		}
+		l := cfg.Limits[host]
+		calls, interval, hasInterval := strings.Cut(v, "/")
+		n, err := strconv.Atoi(calls)
+		if err != nil || n < 0 {
+			r.errs = append(r.errs, fmt.Errorf("%s=%q: want calls per window, e.g. 500 or 500/250ms", env, v))
+			continue
+		}
+		l.PerWindow = n
+		if hasInterval {
+			d, err := time.ParseDuration(interval)
+			if err != nil {
+				r.errs = append(r.errs, fmt.Errorf("%s=%q: bad minimum interval %q", env, v, interval))
+				continue
+			}
+			l.MinInterval = d
+		}
+		cfg.Limits[host] = l
+	}
 	return cfg
 }

@@ -26,6 +26,16 @@ import (
 // Fetcher is the upstream the loader asks; *upstream.Client implements it.
 type Fetcher interface {
 	Get(ctx context.Context, host, path string) (*upstream.Response, error)
+	GetDirect(ctx context.Context, host, path string) (*upstream.Response, error)
+}
+
+// Governor is what the loader needs of the rate governor beyond the
+// per-request gate of its Fetcher; *governor.Governor implements it.
+type Governor interface {
+	// Reserve waits until calls more requests to host fit in its window.
+	Reserve(ctx context.Context, host string, calls int) error
+	// PauseHost makes every request to host wait until until.
+	PauseHost(ctx context.Context, host string, until time.Time) error
 }
 
 // Archive is what the loader needs of the raw archive.
@@ -45,25 +55,33 @@ const (
 
 // Loader loads gaps. Run one per deployment: the upstream quota is global.
 type Loader struct {
-	js  jetstream.JetStream
-	arc Archive
-	up  Fetcher
-	log *slog.Logger
-	now func() time.Time
+	js      jetstream.JetStream
+	arc     Archive
+	up      Fetcher
+	gov     Governor
+	log     *slog.Logger
+	now     func() time.Time
+	ackWait time.Duration
 }
 
-// New returns a loader.
-func New(js jetstream.JetStream, arc Archive, up Fetcher, log *slog.Logger) *Loader {
-	return &Loader{js: js, arc: arc, up: up, log: log, now: time.Now}
+// New returns a loader. ackWait is how long a gap may go without a
+// heartbeat before another loader gets it (a dead loader's gap comes back
+// after it); 0 keeps the topology's default.
+func New(js jetstream.JetStream, arc Archive, up Fetcher, gov Governor, ackWait time.Duration, log *slog.Logger) *Loader {
+	return &Loader{js: js, arc: arc, up: up, gov: gov, log: log, now: time.Now, ackWait: ackWait}
 }
 
 // Run consumes GAPS until ctx ends, one gap at a time.
 func (l *Loader) Run(ctx context.Context) error {
-	c, err := streams.Consumer(ctx, l.js, streams.LoaderConsumer)
-	if err != nil {
-		return err
+	stream, cfg := streams.ConsumerConfig(streams.LoaderConsumer)
+	if l.ackWait > 0 {
+		cfg.AckWait = l.ackWait
 	}
-	return consume.Run(ctx, c, l.Handle, l.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second})
+	c, err := l.js.CreateOrUpdateConsumer(ctx, stream, cfg)
+	if err != nil {
+		return fmt.Errorf("loader: consumer: %w", err)
+	}
+	return consume.Run(ctx, c, l.Handle, l.log, consume.Options{Concurrency: 1, Heartbeat: cfg.AckWait / 3})
 }
 
 // Handle loads one gap message.
@@ -76,20 +94,34 @@ func (l *Loader) Handle(ctx context.Context, msg jetstream.Msg) error {
 	if md, err := msg.Metadata(); err == nil {
 		attempt = md.NumDelivered
 	}
+	j := &job{runID: g.RunID, subject: fmt.Sprintf("%s#%d", jobSubject(g), attempt)}
+	ctx = context.WithValue(ctx, jobKey{}, j)
 	if g.Schedule {
-		return l.loadSchedule(ctx, g, attempt)
+		return l.loadSchedule(ctx, g, j)
 	}
-	return l.loadSession(ctx, g, attempt)
+	return l.loadSession(ctx, g, j)
 }
 
-// job accumulates the cost of one load.
+// job is one loader job: a gap at one delivery attempt. It travels in the
+// context so the gate can attribute every request to its run.
 type job struct {
-	calls, hits int
+	runID   string
+	subject string // what and attempt: "2019/14/Qualifying#1"
+	seq     int    // requests made so far
+	calls   int    // requests made, as the responses report them
+	hits    int    // feeds served by the archive
+}
+
+type jobKey struct{}
+
+func jobFrom(ctx context.Context) *job {
+	j, _ := ctx.Value(jobKey{}).(*job)
+	return j
 }
 
 // fetch returns the manifest entry of host+path, asking the archive first.
 // A rate-limit answer is returned as an error: the gap is retried later.
-func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, refetch bool, ended time.Time) (streams.Feed, error) {
+func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, refetch bool, r route, ended time.Time) (streams.Feed, error) {
 	feed := streams.Feed{Name: name, Host: host, Path: path}
 	if !refetch {
 		e, err := l.arc.Stat(ctx, host, path)
@@ -101,14 +133,22 @@ func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, ref
 			return feed, consume.Retry(5*time.Second, err)
 		}
 	}
-	resp, err := l.up.Get(ctx, host, path)
+	resp, err := l.get(ctx, host, path, r)
 	if resp != nil {
 		j.calls += resp.Calls
 	}
 	if err != nil {
 		var rl *upstream.RateLimitedError
 		if errors.As(err, &rl) {
-			return feed, consume.Retry(max(rl.RetryAfter, time.Second), err)
+			// Not a failure: the host asked us to wait. Every request to it
+			// waits (in any loader), and the gap comes back after the pause.
+			wait := max(rl.RetryAfter, time.Second)
+			until := l.now().Add(wait)
+			if perr := l.gov.PauseHost(ctx, rl.Host, until); perr != nil {
+				return feed, consume.Retry(wait, perr)
+			}
+			l.announce(ctx, rl.Host, until, "retry-after")
+			return feed, consume.Retry(wait, err)
 		}
 		if ctx.Err() != nil {
 			return feed, consume.Retry(time.Second, err)
@@ -122,6 +162,38 @@ func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, ref
 		return feed, consume.Retry(5*time.Second, err)
 	}
 	return fromEntry(feed, e), nil
+}
+
+// route says which live-timing host to ask for a feed.
+type route struct {
+	mirrorFirst bool   // the season is served by the mirror: ask it first, then the primary
+	only        string // the session's other feeds came from this host: ask it alone
+}
+
+// get asks the upstream for a path. Live-timing paths go to the primary,
+// then its mirror; for a season the mirror serves, the mirror first and
+// the primary only when the mirror does not have it; and once a session's
+// feed came from one host, that host alone (a copy holds a session whole
+// or not at all, so asking the other one would only spend quota).
+func (l *Loader) get(ctx context.Context, host, path string, r route) (*upstream.Response, error) {
+	switch {
+	case host != upstream.LiveTiming:
+		return l.up.Get(ctx, host, path)
+	case r.only != "":
+		return l.up.GetDirect(ctx, r.only, path)
+	case !r.mirrorFirst:
+		return l.up.Get(ctx, host, path)
+	}
+	resp, err := l.up.GetDirect(ctx, upstream.Mirror, path)
+	if err != nil || resp.Status < http.StatusBadRequest {
+		return resp, err
+	}
+	calls := resp.Calls
+	resp, err = l.up.GetDirect(ctx, upstream.LiveTiming, path)
+	if resp != nil {
+		resp.Calls += calls
+	}
+	return resp, err
 }
 
 // usable reports whether an archived answer can stand in for the upstream.
@@ -147,7 +219,7 @@ func fromEntry(f streams.Feed, e *archive.Entry) streams.Feed {
 	return f
 }
 
-func (l *Loader) loadSession(ctx context.Context, g streams.Gap, attempt uint64) error {
+func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 	if g.Path == "" {
 		return consume.Permanent(fmt.Errorf("loader: gap %d/%d/%s has no archive path", g.Year, g.Round, g.Session))
 	}
@@ -155,20 +227,36 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, attempt uint64)
 		V: streams.SchemaVersion, RunID: g.RunID, Year: g.Year, Round: g.Round,
 		Session: g.Session, Code: g.Code, Path: g.Path, Kinds: g.Kinds, Force: g.Force,
 	}
-	j := &job{}
 	host := upstream.LiveTiming
-	for i, need := range f1.FeedPlan(g.Kinds) {
+	plan := f1.FeedPlan(g.Kinds)
+	// Wait for room for the whole load first, so a session is not paused
+	// halfway through it.
+	need := 0
+	for _, f := range plan {
+		if l.needsCall(ctx, host, "/static/"+g.Path+f.File, g.Refetch, g.Ended) {
+			need++
+		}
+	}
+	asked := upstream.LiveTiming
+	if g.Mirror {
+		asked = upstream.Mirror
+	}
+	if err := l.gov.Reserve(ctx, asked, need); err != nil {
+		return consume.Retry(time.Second, err)
+	}
+	r := route{mirrorFirst: g.Mirror}
+	for i, need := range plan {
 		path := "/static/" + g.Path + need.File
 		if m.Unavailable != "" {
 			m.Feeds = append(m.Feeds, streams.Feed{Name: need.File, Host: host, Path: path, Status: streams.FeedSkipped})
 			continue
 		}
-		feed, err := l.fetch(ctx, j, need.File, host, path, g.Refetch, g.Ended)
+		feed, err := l.fetch(ctx, j, need.File, host, path, g.Refetch, r, g.Ended)
 		if err != nil {
-			if lerr := l.publishCost(ctx, g.RunID, sessionSubject(g), attempt, j, "", "retrying: "+err.Error()); lerr != nil {
-				l.log.Warn("loader: publish cost", "err", lerr)
-			}
 			return err
+		}
+		if feed.Status == streams.FeedOK && r.only == "" {
+			r.only = feed.Origin
 		}
 		// The cheapest required feed is the probe: when neither source
 		// has it, the session has no data and nothing else is asked.
@@ -178,10 +266,20 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, attempt uint64)
 		m.Feeds = append(m.Feeds, feed)
 	}
 	m.Calls, m.ArchiveHits, m.LoadedAt = j.calls, j.hits, l.now().UTC()
-	return l.publish(ctx, streams.SessionLoaded(g.Year, g.Round, g.Code), sessionSubject(g), attempt, &m, j)
+	return l.publish(ctx, streams.SessionLoaded(g.Year, g.Round, g.Code), &m, j)
 }
 
-func sessionSubject(g streams.Gap) string {
+// needsCall reports whether fetching host+path will ask the upstream.
+func (l *Loader) needsCall(ctx context.Context, host, path string, refetch bool, ended time.Time) bool {
+	if refetch {
+		return true
+	}
+	e, err := l.arc.Stat(ctx, host, path)
+	return err != nil || !l.usable(e, ended)
+}
+
+// jobSubject names what a gap loads.
+func jobSubject(g streams.Gap) string {
 	if g.Schedule {
 		return fmt.Sprintf("%d/schedule", g.Year)
 	}
@@ -197,11 +295,15 @@ func ScheduleSources(year int) []streams.Feed {
 	}
 }
 
-func (l *Loader) loadSchedule(ctx context.Context, g streams.Gap, attempt uint64) error {
+func (l *Loader) loadSchedule(ctx context.Context, g streams.Gap, j *job) error {
 	m := streams.Manifest{V: streams.SchemaVersion, RunID: g.RunID, Schedule: true, Year: g.Year, Force: g.Force}
-	j := &job{}
 	for _, src := range ScheduleSources(g.Year) {
-		feed, err := l.fetch(ctx, j, src.Name, src.Host, src.Path, g.Refetch, time.Time{})
+		if l.needsCall(ctx, src.Host, src.Path, g.Refetch, time.Time{}) {
+			if err := l.gov.Reserve(ctx, src.Host, 1); err != nil {
+				return consume.Retry(time.Second, err)
+			}
+		}
+		feed, err := l.fetch(ctx, j, src.Name, src.Host, src.Path, g.Refetch, route{}, time.Time{})
 		if err != nil {
 			return err
 		}
@@ -217,38 +319,52 @@ func (l *Loader) loadSchedule(ctx context.Context, g streams.Gap, attempt uint64
 		m.Unavailable = "neither F1's Index.json, FastF1's f1schedule nor Jolpica has this season"
 	}
 	m.Calls, m.ArchiveHits, m.LoadedAt = j.calls, j.hits, l.now().UTC()
-	return l.publish(ctx, streams.ScheduleLoaded(g.Year), sessionSubject(g), attempt, &m, j)
+	return l.publish(ctx, streams.ScheduleLoaded(g.Year), &m, j)
 }
 
-// publish sends the manifest, then the cost. Both ids derive from the
-// content, so a redelivered gap publishes nothing twice.
-func (l *Loader) publish(ctx context.Context, subject, what string, attempt uint64, m *streams.Manifest, j *job) error {
-	id := streams.MsgID(m.RunID, subject, m.Digest(), m.Force)
-	if _, err := l.js.Publish(ctx, subject, streams.Encode(m), jetstream.WithMsgID(id)); err != nil {
-		return consume.Retry(2*time.Second, fmt.Errorf("loader: publish manifest %s: %w", subject, err))
-	}
+// publish reports the job's end on EVENTS, then sends the manifest: run
+// accounting sees the cost before the outcomes the manifest leads to.
+// Ids derive from the content, so a redelivered gap publishes nothing twice.
+func (l *Loader) publish(ctx context.Context, subject string, m *streams.Manifest, j *job) error {
 	failed := ""
 	for _, f := range m.Feeds {
 		if f.Status == streams.FeedFailed {
 			failed = f.Error
 		}
 	}
-	if err := l.publishCost(ctx, m.RunID, what, attempt, j, m.Unavailable, failed); err != nil {
-		return consume.Retry(2*time.Second, err)
+	c := streams.LoadCost{V: streams.SchemaVersion, RunID: m.RunID, Subject: j.subject, ArchiveHits: j.hits,
+		Unavailable: m.Unavailable, Failed: failed}
+	if _, err := l.js.Publish(ctx, streams.RunEvent(m.RunID, streams.RunLoad), streams.Encode(c),
+		jetstream.WithMsgID(streams.MsgID(m.RunID, j.subject, "load"))); err != nil {
+		return consume.Retry(2*time.Second, fmt.Errorf("loader: publish load of %s: %w", j.subject, err))
 	}
-	l.log.Info("loaded", "what", what, "calls", j.calls, "archive_hits", j.hits, "unavailable", m.Unavailable != "", "run_id", m.RunID)
+	id := streams.MsgID(m.RunID, subject, m.Digest(), m.Force)
+	if _, err := l.js.Publish(ctx, subject, streams.Encode(m), jetstream.WithMsgID(id)); err != nil {
+		return consume.Retry(2*time.Second, fmt.Errorf("loader: publish manifest %s: %w", subject, err))
+	}
+	l.log.Info("loaded", "what", j.subject, "calls", j.calls, "archive_hits", j.hits, "unavailable", m.Unavailable != "", "run_id", m.RunID)
 	return nil
 }
 
-func (l *Loader) publishCost(ctx context.Context, runID, what string, attempt uint64, j *job, unavailable, failed string) error {
-	c := streams.LoadCost{
-		V: streams.SchemaVersion, RunID: runID, Subject: fmt.Sprintf("%s#%d", what, attempt),
-		Calls: j.calls, ArchiveHits: j.hits, Unavailable: unavailable, Failed: failed,
+// announce publishes a pause of the current job's run.
+func (l *Loader) announce(ctx context.Context, host string, until time.Time, reason string) {
+	runID := ""
+	if j := jobFrom(ctx); j != nil {
+		runID = j.runID
 	}
-	_, err := l.js.Publish(ctx, streams.RunEvent(runID, streams.RunLoad), streams.Encode(c),
-		jetstream.WithMsgID(streams.MsgID(runID, c.Subject, "cost")))
-	if err != nil {
-		return fmt.Errorf("loader: publish cost of %s: %w", what, err)
+	Announce(ctx, l.js, l.log, runID, host, until, reason)
+}
+
+// Announce publishes a pause on EVENTS (counted in the run's
+// rate_limit_pauses) and logs it. runID may be empty.
+func Announce(ctx context.Context, js jetstream.JetStream, log *slog.Logger, runID, host string, until time.Time, reason string) {
+	log.Warn("upstream paused", "host", host, "until", until.UTC().Format(time.RFC3339), "reason", reason, "run_id", runID)
+	if runID == "" {
+		runID = "none"
 	}
-	return nil
+	p := streams.Paused{V: streams.SchemaVersion, RunID: runID, Host: host, Until: until.UTC(), Reason: reason}
+	if _, err := js.Publish(ctx, streams.RunEvent(runID, streams.RunPaused), streams.Encode(p),
+		jetstream.WithMsgID(streams.MsgID(runID, host, until.UnixMilli(), reason))); err != nil {
+		log.Warn("loader: publish pause", "err", err)
+	}
 }

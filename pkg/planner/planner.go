@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -24,8 +25,11 @@ import (
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/gaps"
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/runs"
+	"github.com/paddock-f1/paddock/pkg/schedule"
 	"github.com/paddock-f1/paddock/pkg/season"
+	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -40,24 +44,32 @@ type Config struct {
 
 // Planner plans runs. Its handlers are safe for concurrent use.
 type Planner struct {
-	cfg  Config
-	nc   *nats.Conn
-	js   jetstream.JetStream
-	pool *pgxpool.Pool
-	arc  Archive
-	acc  *runs.Accountant
-	log  *slog.Logger
+	cfg   Config
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	pool  *pgxpool.Pool
+	arc   Archive
+	quota Quota
+	acc   *runs.Accountant
+	log   *slog.Logger
+}
+
+// Quota is what the planner reads of the rate governor;
+// *governor.Governor implements it.
+type Quota interface {
+	Remaining(ctx context.Context, host string) (int, error)
+	Limit(host string) governor.Limit
 }
 
 // New returns a planner.
-func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, pool *pgxpool.Pool, arc Archive, acc *runs.Accountant, log *slog.Logger) *Planner {
+func New(cfg Config, nc *nats.Conn, js jetstream.JetStream, pool *pgxpool.Pool, arc Archive, quota Quota, acc *runs.Accountant, log *slog.Logger) *Planner {
 	if cfg.ScheduleWait <= 0 {
 		cfg.ScheduleWait = 2 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Planner{cfg: cfg, nc: nc, js: js, pool: pool, arc: arc, acc: acc, log: log}
+	return &Planner{cfg: cfg, nc: nc, js: js, pool: pool, arc: arc, quota: quota, acc: acc, log: log}
 }
 
 // Archive is what the planner needs of the raw archive: estimates look
@@ -195,12 +207,12 @@ func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.P
 		jetstream.WithMsgID(streams.MsgID(cmd.RunID, "accepted"))); err != nil {
 		return nil, fmt.Errorf("planner: record command: %w", err)
 	}
-	var queued []streams.Gap
-	var publish []streams.Gap
-	for _, g := range plan.Gaps {
-		g.RunID = cmd.RunID
-		publish = append(publish, g)
+	publish, err := p.budget(ctx, cmd, plan)
+	if err != nil {
+		_ = p.acc.Fail(ctx, cmd.RunID, err)
+		return nil, err
 	}
+	var queued []streams.Gap
 	// Items first, then gaps: an outcome never arrives for an unknown item.
 	if err := p.acc.Planned(ctx, cmd.RunID, &plan.Report, publish); err != nil {
 		return nil, err
@@ -231,6 +243,53 @@ func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.P
 	p.log.Info("planned", "run_id", cmd.RunID, "year", cmd.Year, "gaps", len(plan.Gaps), "queued_elsewhere", len(queued),
 		"estimated_calls", plan.Report.EstimatedCalls)
 	return &streams.PlanReply{V: streams.SchemaVersion, RunID: cmd.RunID, Report: &plan.Report}, nil
+}
+
+// budget marks the gaps of a season the mirror serves, reads the remaining
+// quota into the report and, with --max-calls, keeps the gaps whose
+// estimated calls fit (in order) and defers the others. It returns the
+// gaps to publish, with the run id set.
+func (p *Planner) budget(ctx context.Context, cmd streams.PlanCommand, plan *gaps.Plan) ([]streams.Gap, error) {
+	host := upstream.LiveTiming
+	if e, err := p.arc.Stat(ctx, upstream.LiveTiming, schedule.IndexPath(cmd.Year)); err == nil && e.Origin == upstream.Mirror && e.Status == http.StatusOK {
+		host = upstream.Mirror
+	}
+	remaining := -1
+	if p.quota != nil {
+		n, err := p.quota.Remaining(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		remaining = n
+		plan.Report.Quota = append(plan.Report.Quota, streams.QuotaLeft{Host: host, Remaining: n, MaxCalls: p.quota.Limit(host).PerWindow})
+	}
+	allowed := -1 // no cap
+	if cmd.MaxCalls > 0 {
+		allowed = cmd.MaxCalls
+		if remaining >= 0 && remaining < allowed {
+			allowed = remaining
+		}
+	}
+	var out []streams.Gap
+	var kept []streams.MissingKinds
+	used := 0
+	for i, g := range plan.Gaps {
+		calls := plan.Report.SessionGaps[i].Calls
+		if allowed >= 0 && used+calls > allowed {
+			plan.Report.Deferred = append(plan.Report.Deferred, plan.Report.SessionGaps[i].SessionRef)
+			continue
+		}
+		used += calls
+		g.RunID = cmd.RunID
+		g.Mirror = host == upstream.Mirror
+		out = append(out, g)
+		kept = append(kept, plan.Report.SessionGaps[i])
+	}
+	if len(plan.Report.Deferred) > 0 {
+		plan.Report.SessionGaps = kept
+		plan.Report.EstimatedCalls = used
+	}
+	return out, nil
 }
 
 // isPerSubjectLimit reports the GAPS rejection of a second pending gap for

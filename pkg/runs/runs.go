@@ -119,17 +119,34 @@ func (a *Accountant) Handle(ctx context.Context, msg jetstream.Msg) error {
 			return fmt.Errorf("runs: outcome: %w", err)
 		}
 		return a.maybeComplete(ctx, e.RunID)
+	case strings.HasSuffix(subj, "."+streams.RunCall):
+		var c streams.Call
+		if err := streams.Decode(msg.Data(), &c); err != nil {
+			return consume.Permanent(err)
+		}
+		return a.count(ctx, c.RunID, fmt.Sprintf("call:%s.%d", c.Subject, c.Seq), 1, 0, 0)
+	case strings.HasSuffix(subj, "."+streams.RunPaused):
+		var p streams.Paused
+		if err := streams.Decode(msg.Data(), &p); err != nil {
+			return consume.Permanent(err)
+		}
+		return a.count(ctx, p.RunID, fmt.Sprintf("pause:%s:%d:%s", p.Host, p.Until.UnixMilli(), p.Reason), 0, 0, 1)
 	case strings.HasSuffix(subj, "."+streams.RunLoad):
 		var l streams.LoadCost
 		if err := streams.Decode(msg.Data(), &l); err != nil {
 			return consume.Permanent(err)
 		}
-		if _, err := a.pool.Exec(ctx, `INSERT INTO run_loads (run_id, subject, calls, archive_hits)
-			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1) ON CONFLICT DO NOTHING`,
-			l.RunID, l.Subject, l.Calls, l.ArchiveHits); err != nil {
-			return fmt.Errorf("runs: load cost: %w", err)
-		}
-		return nil
+		return a.count(ctx, l.RunID, "load:"+l.Subject, 0, l.ArchiveHits, 0)
+	}
+	return nil
+}
+
+// count records one cost entry of a run, once (redeliveries change nothing).
+func (a *Accountant) count(ctx context.Context, runID, key string, calls, hits, pauses int) error {
+	if _, err := a.pool.Exec(ctx, `INSERT INTO run_loads (run_id, subject, calls, archive_hits, pauses)
+		SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1) ON CONFLICT DO NOTHING`,
+		runID, key, calls, hits, pauses); err != nil {
+		return fmt.Errorf("runs: count %s of %s: %w", key, runID, err)
 	}
 	return nil
 }
@@ -194,8 +211,11 @@ func (a *Accountant) Summarize(ctx context.Context, runID string) (*streams.Summ
 		Scan(&s.Year, &s.StartedAt, &finished, &runStatus, &runErr); err != nil {
 		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 	}
-	if err := a.pool.QueryRow(ctx, `SELECT coalesce(sum(calls),0), coalesce(sum(archive_hits),0) FROM run_loads WHERE run_id=$1`, runID).
-		Scan(&s.APICallsMade, &s.ArchiveHits); err != nil {
+	if err := a.pool.QueryRow(ctx, `SELECT coalesce(sum(calls),0), coalesce(sum(archive_hits),0), coalesce(sum(pauses),0),
+			coalesce(sum(calls) FILTER (WHERE subject LIKE 'call:%/schedule#%'),0),
+			coalesce((SELECT (report->>'estimated_api_calls')::int FROM runs WHERE run_id=$1),0)
+		FROM run_loads WHERE run_id=$1`, runID).
+		Scan(&s.APICallsMade, &s.ArchiveHits, &s.RateLimitPauses, &s.ScheduleCalls, &s.EstimatedCalls); err != nil {
 		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 	}
 	rows, err := a.pool.Query(ctx, `SELECT round, session, kind, status, reason FROM run_items WHERE run_id=$1 ORDER BY round, session, kind`, runID)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/client"
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/stack"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/streams"
@@ -34,6 +35,7 @@ func BenchmarkImportEverything(b *testing.B) {
 		b.StopTimer()
 		st, err := stack.Start(context.Background(), stack.Config{
 			DataDir: b.TempDir(), DatabaseURL: testenv.Database(b), Recorded: testenv.Recorded(b),
+			Quota: governor.Config{Window: time.Hour, Default: governor.Limit{PerWindow: 1 << 30}},
 		}, log)
 		if err != nil {
 			b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/extractor"
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/loader"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/planner"
@@ -38,7 +40,11 @@ type Config struct {
 	DatabaseURL string
 	Recorded    string // recorded upstream tree to serve locally; "" = the real upstream
 	Upstream    upstream.Config
+	Quota       governor.Config // zero Window: governor.DefaultConfig()
 	Planner     planner.Config
+	// LoaderAckWait is how soon a dead loader's gap is handed out again;
+	// one minute by default.
+	LoaderAckWait time.Duration
 	// Services selects what runs in-process; nil = every service.
 	Services []string
 	// ExtractorConcurrency is the number of messages each extractor
@@ -60,6 +66,7 @@ type Stack struct {
 	Pool     *pgxpool.Pool
 	Archive  *archive.Archive
 	Upstream *upstream.Client
+	Governor *governor.Governor
 	Standin  *standin.Server
 
 	srv    *natsrv.Server
@@ -128,7 +135,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err er
 		up.BaseURLs = st.Standin.BaseURLs()
 		log.Info("serving the recorded upstream", "dir", cfg.Recorded, "url", st.Standin.URL())
 	}
-	st.Upstream = upstream.New(up, nil)
+	quota := cfg.Quota
+	if quota.Window == 0 { // unset: paddock's defaults
+		quota = governor.DefaultConfig()
+	}
+	announce := loader.PauseAnnouncer(st.JS, log.With("service", ServiceLoader))
+	st.Governor, err = governor.New(ctx, st.JS, quota, func(ctx context.Context, p governor.Pause) {
+		announce(ctx, p.Host, p.Until, p.Reason)
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.Upstream = upstream.New(up, loader.NewGate(st.Governor, st.JS))
 
 	// Services.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -146,12 +164,19 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err er
 	}
 	acc := runs.New(st.Pool, st.JS, log.With("service", "runs"))
 	if want(ServicePlanner) {
-		p := planner.New(cfg.Planner, st.NC, st.JS, st.Pool, st.Archive, acc, log.With("service", ServicePlanner))
+		p := planner.New(cfg.Planner, st.NC, st.JS, st.Pool, st.Archive, st.Governor, acc, log.With("service", ServicePlanner))
 		st.goRun(ServicePlanner, func() error { return p.Serve(rctx) })
 		st.goRun("runs", func() error { return acc.Run(rctx) })
 	}
+	if want(ServicePlanner) {
+		// Ready when the plan endpoint answers, so a plan sent right after
+		// Start finds it.
+		if err := waitForService(ctx, st.NC, streams.PlanService); err != nil {
+			return nil, err
+		}
+	}
 	if want(ServiceLoader) {
-		l := loader.New(st.JS, st.Archive, st.Upstream, log.With("service", ServiceLoader))
+		l := loader.New(st.JS, st.Archive, st.Upstream, st.Governor, cfg.LoaderAckWait, log.With("service", ServiceLoader))
 		st.goRun(ServiceLoader, func() error { return l.Run(rctx) })
 	}
 	if want(ServiceWeather) {
@@ -163,6 +188,20 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err er
 		st.goRun(ServiceWeather, func() error { return x.Run(rctx, n) })
 	}
 	return st, nil
+}
+
+// waitForService pings a NATS micro service until it answers (10 s).
+func waitForService(ctx context.Context, nc *nats.Conn, name string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := nc.Request("$SRV.PING."+name, nil, 200*time.Millisecond); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("stack: the %s service did not come up within 10s", name)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (st *Stack) goRun(name string, f func() error) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/client"
 	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/stack"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/pkg/upstream"
@@ -32,14 +33,21 @@ import (
 // recorded upstream.
 func start(t *testing.T, fault ...func(r *http.Request, n int64) (int, http.Header, bool)) *stack.Stack {
 	t.Helper()
+	return startWith(t, governor.Config{Window: time.Hour, Default: governor.Limit{PerWindow: 100000}}, fault...)
+}
+
+// startWith is start with the given quota.
+func startWith(t *testing.T, quota governor.Config, fault ...func(r *http.Request, n int64) (int, http.Header, bool)) *stack.Stack {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	}
 	st, err := stack.Start(ctx, stack.Config{
 		DataDir: t.TempDir(), DatabaseURL: testenv.Database(t), Recorded: testenv.Recorded(t),
 		Upstream: upstream.Config{RetryBackoff: 5 * time.Millisecond},
+		Quota:    quota,
 	}, log)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
@@ -233,6 +241,9 @@ func TestWholeYearEndsWithEverySessionSettled(t *testing.T) {
 			reply, sum, calls := importRun(t, st, streams.PlanCommand{Year: year})
 			if int64(sum.APICallsMade) != calls {
 				t.Errorf("api_calls_made = %d, stand-in answered %d", sum.APICallsMade, calls)
+			}
+			if sum.EstimatedCalls != sum.APICallsMade-sum.ScheduleCalls || sum.EstimatedCalls != reply.Report.EstimatedCalls {
+				t.Errorf("estimated %d (report %d), the sessions took %d calls", sum.EstimatedCalls, reply.Report.EstimatedCalls, sum.APICallsMade-sum.ScheduleCalls)
 			}
 			if sum.GapsDetected != len(reply.Report.SessionGaps) || sum.SessionsProcessed != sum.GapsDetected {
 				t.Errorf("gaps %d, processed %d, report %d", sum.GapsDetected, sum.SessionsProcessed, len(reply.Report.SessionGaps))
@@ -445,4 +456,13 @@ func TestMalformedFeedFailsAndRefetchRecovers(t *testing.T) {
 	if sum.Status != "completed" || sum.DataExtracted["weather"] != 1 || calls == 0 {
 		t.Fatalf("after refetch: %+v, %d calls", sum, calls)
 	}
+}
+
+// logLevel is the services' log level in verbose test runs
+// (PADDOCK_LOG_LEVEL=info for more).
+func logLevel() slog.Level {
+	if os.Getenv("PADDOCK_LOG_LEVEL") == "info" {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
 }

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Server is the stand-in. Create it with New; use it either as an
@@ -46,6 +47,72 @@ type Server struct {
 
 	srv *http.Server
 	ln  net.Listener
+
+	limits     map[string]windowLimit
+	times      map[string][]time.Time
+	violations atomic.Int64
+}
+
+// windowLimit is an upstream quota the stand-in enforces like the real
+// hosts: more than calls requests within any window get 429.
+type windowLimit struct {
+	calls  int
+	window time.Duration
+}
+
+// Limit makes the stand-in enforce a sliding-window quota on host: a
+// request that would be the calls+1-th within window is answered 429 with
+// Retry-After and counted in Violations. Set it before serving.
+func (s *Server) Limit(host string, calls int, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limits == nil {
+		s.limits = map[string]windowLimit{}
+	}
+	s.limits[host] = windowLimit{calls: calls, window: window}
+}
+
+// Violations counts requests that broke a Limit.
+func (s *Server) Violations() int64 { return s.violations.Load() }
+
+// MaxInWindow returns the most requests host received within any window
+// of the given length.
+func (s *Server) MaxInWindow(host string, window time.Duration) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := s.times[host]
+	best, j := 0, 0
+	for i := range ts {
+		for ts[i].Sub(ts[j]) >= window {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+// overLimit records a request to host at now and reports whether it
+// breaks host's limit.
+func (s *Server) overLimit(host string, now time.Time) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.times == nil {
+		s.times = map[string][]time.Time{}
+	}
+	ts := append(s.times[host], now)
+	s.times[host] = ts
+	l, ok := s.limits[host]
+	if !ok {
+		return 0, false
+	}
+	in := 0
+	for i := len(ts) - 1; i >= 0 && now.Sub(ts[i]) < l.window; i-- {
+		in++
+	}
+	if in <= l.calls {
+		return 0, false
+	}
+	return l.window, true
 }
 
 // New opens the recorded tree dir (one folder per host). It fails if dir is
@@ -193,6 +260,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.byHost[host]++
 	s.mu.Unlock()
 
+	if wait, over := s.overLimit(host, time.Now()); over {
+		s.violations.Add(1)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+		http.Error(w, "standin: quota exceeded", http.StatusTooManyRequests)
+		return
+	}
 	if s.Fault != nil {
 		if code, hdr, ok := s.Fault(r, n); ok {
 			for k, vs := range hdr {

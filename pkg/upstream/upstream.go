@@ -226,6 +226,21 @@ func (c *Client) Get(ctx context.Context, host, path string) (*Response, error) 
 	return resp, nil
 }
 
+// GetDirect is Get without the mirror fallback: exactly host is asked.
+// The loader uses it to ask the mirror first for a season the primary
+// does not serve, and the primary after that.
+func (c *Client) GetDirect(ctx context.Context, host, path string) (*Response, error) {
+	resp := &Response{Host: host, Path: path}
+	status, body, err := c.fetch(ctx, resp, host, path)
+	resp.Status = status
+	if err != nil {
+		return resp, err
+	}
+	resp.Origin = host
+	resp.Body = body
+	return resp, nil
+}
+
 type gateError struct{ err error }
 
 func (g *gateError) Error() string { return g.err.Error() }

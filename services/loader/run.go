@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/loader"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
@@ -21,6 +23,8 @@ type config struct {
 	NATSURL  string
 	HTTPAddr string
 	Upstream upstream.Config
+	Quota    governor.Config
+	AckWait  time.Duration
 }
 
 func loadConfig() (config, error) {
@@ -29,12 +33,15 @@ func loadConfig() (config, error) {
 		NATSURL:  r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		HTTPAddr: r.String("PADDOCK_HTTP_ADDR", ":8082"),
 		Upstream: r.Upstream(),
+		Quota:    r.Quota(),
+		AckWait:  r.Duration("PADDOCK_ACK_WAIT", time.Minute),
 	}
 	return c, r.Err()
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	log.Info("starting", "nats_url", cfg.NATSURL, "http_addr", cfg.HTTPAddr, "upstream_base_urls", cfg.Upstream.BaseURLs)
+	log.Info("starting", "nats_url", cfg.NATSURL, "http_addr", cfg.HTTPAddr, "upstream_base_urls", cfg.Upstream.BaseURLs,
+		"quota_window", cfg.Quota.Window, "quota", cfg.Quota.Limits, "ack_wait", cfg.AckWait)
 
 	// NATS, the topology and the raw archive.
 	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "loader", log)
@@ -47,8 +54,16 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
-	// The loader and its upstream.
-	l := loader.New(js, arc, upstream.New(cfg.Upstream, nil), log)
+	// The rate governor, the upstream behind it, and the loader.
+	announce := loader.PauseAnnouncer(js, log)
+	gov, err := governor.New(ctx, js, cfg.Quota, func(ctx context.Context, p governor.Pause) {
+		announce(ctx, p.Host, p.Until, p.Reason)
+	})
+	if err != nil {
+		return err
+	}
+	up := upstream.New(cfg.Upstream, loader.NewGate(gov, js))
+	l := loader.New(js, arc, up, gov, cfg.AckWait, log)
 	errs := make(chan error, 1)
 	go func() {
 		errs <- ops.Serve(ctx, cfg.HTTPAddr, func(context.Context) error {

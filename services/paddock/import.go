@@ -35,6 +35,7 @@ type planFlags struct {
 	refetch  bool
 	asJSON   bool
 	timeout  time.Duration
+	maxCalls int
 	recorded string
 	dataDir  string
 }
@@ -47,6 +48,7 @@ func newPlanFlags(name string, cfg config) *planFlags {
 	f.fs.StringVar(&f.kinds, "kinds", "", "only these data kinds, comma separated (default: every kind)")
 	f.fs.BoolVar(&f.force, "force", false, "re-extract what is already done (from the archive: no upstream call)")
 	f.fs.BoolVar(&f.refetch, "refetch", false, "ask the upstream again even for what the raw archive holds")
+	f.fs.IntVar(&f.maxCalls, "max-calls", 0, "spend at most this many upstream calls (and no more than the quota has left); defer the rest")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print the gap report and the summary as JSON")
 	f.fs.DurationVar(&f.timeout, "timeout", 3*time.Minute, "how long to wait for the planner's answer")
 	if name == "import" {
@@ -70,7 +72,10 @@ func (f *planFlags) command(args []string) (streams.PlanCommand, error) {
 	if f.year == 0 {
 		return streams.PlanCommand{}, usageError("--year is required, e.g. --year 2024")
 	}
-	cmd := streams.PlanCommand{V: streams.SchemaVersion, Year: f.year, Session: f.session, Force: f.force, Refetch: f.refetch}
+	if f.maxCalls < 0 {
+		return streams.PlanCommand{}, usageError("--max-calls must be positive")
+	}
+	cmd := streams.PlanCommand{V: streams.SchemaVersion, Year: f.year, Session: f.session, Force: f.force, Refetch: f.refetch, MaxCalls: f.maxCalls}
 	f.fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "round" {
 			r := f.round
@@ -101,7 +106,7 @@ func cmdImport(ctx context.Context, cfg config, log *slog.Logger, args []string)
 		}
 	}
 	st, err := stack.Start(ctx, stack.Config{
-		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream,
+		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream, Quota: cfg.Quota,
 	}, log)
 	if err != nil {
 		return err
@@ -238,8 +243,14 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 		fmt.Fprintf(w, " (%d feeds already in the raw archive)", r.ArchivedFeeds)
 	}
 	fmt.Fprintln(w)
+	for _, q := range r.Quota {
+		fmt.Fprintf(w, "  Quota: %s %d of %d calls left in the window\n", q.Host, q.Remaining, q.MaxCalls)
+	}
 	if len(r.Queued) > 0 {
 		fmt.Fprintf(w, "  Already queued by another run: %d\n", len(r.Queued))
+	}
+	if len(r.Deferred) > 0 {
+		fmt.Fprintf(w, "  Deferred to a later plan (over --max-calls or the quota): %d sessions\n", len(r.Deferred))
 	}
 	const show = 12
 	for i, g := range r.SessionGaps {
@@ -268,7 +279,7 @@ func printSummary(w io.Writer, s *streams.Summary, asJSON bool) {
 	fmt.Fprintf(w, "  sessions_failed:      %d (partial: %d)\n", s.SessionsFailed, s.SessionsPartial)
 	fmt.Fprintf(w, "  sessions_unavailable: %d\n", s.SessionsUnavail)
 	fmt.Fprintf(w, "  data_extracted:       %s\n", counts(s.DataExtracted))
-	fmt.Fprintf(w, "  api_calls_made:       %d\n", s.APICallsMade)
+	fmt.Fprintf(w, "  api_calls_made:       %d (schedule %d, sessions %d, estimated %d)\n", s.APICallsMade, s.ScheduleCalls, s.APICallsMade-s.ScheduleCalls, s.EstimatedCalls)
 	fmt.Fprintf(w, "  archive_hits:         %d\n", s.ArchiveHits)
 	fmt.Fprintf(w, "  rate_limit_pauses:    %d\n", s.RateLimitPauses)
 	fmt.Fprintf(w, "  duration_seconds:     %.1f\n", s.DurationSeconds)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/envconf"
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/logging"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/pkg/upstream"
@@ -20,6 +21,7 @@ Commands:
   import   plan and run an import, printing the gap report and the run summary
   plan     send a plan command to running services (NATS_URL) and print the gap report
   export   write stored data as FastF1-compatible CSV (export weather ...)
+  quota    print each upstream host's quota: calls made in the window, remaining, next reset
   migrate  apply the database schema (and the JetStream topology when NATS_URL is set)
   dev      run every service in this process until interrupted
   standin  serve a recorded upstream tree over HTTP
@@ -31,6 +33,9 @@ Environment:
   PADDOCK_LOG_LEVEL  debug, info, warn, error
   PADDOCK_LIVETIMING_URL, PADDOCK_MIRROR_URL, PADDOCK_JOLPICA_URL, PADDOCK_GITHUBRAW_URL,
   PADDOCK_MULTIVIEWER_URL  upstream base URLs; PADDOCK_HTTP_TIMEOUT, PADDOCK_HTTP_RETRIES
+  PADDOCK_QUOTA_WINDOW     the quota window (default 1h)
+  PADDOCK_QUOTA_LIVETIMING, _MIRROR, _JOLPICA, _MULTIVIEWER, _GITHUBRAW
+                           calls per window[/minimum interval], e.g. 500/250ms
 
 Run 'paddock <command> -h' for a command's flags.
 `
@@ -42,6 +47,7 @@ type config struct {
 	DataDir     string
 	LogLevel    slog.Level
 	Upstream    upstream.Config
+	Quota       governor.Config
 }
 
 func loadConfig() (config, error) {
@@ -52,6 +58,7 @@ func loadConfig() (config, error) {
 		DataDir:     r.String("PADDOCK_DATA_DIR", ".paddock"),
 		LogLevel:    logging.Level(r.String("PADDOCK_LOG_LEVEL", ""), slog.LevelError),
 		Upstream:    r.Upstream(),
+		Quota:       r.Quota(),
 	}
 	if err := r.Err(); err != nil {
 		return c, usageError("configuration: %v", err)
@@ -83,6 +90,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdMigrate(ctx, cfg, log, args[1:])
 	case "dev":
 		return cmdDev(ctx, cfg, log, args[1:])
+	case "quota":
+		return cmdQuota(ctx, cfg, log, args[1:])
 	case "standin":
 		return cmdStandin(ctx, args[1:])
 	}

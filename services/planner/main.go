@@ -4,7 +4,8 @@
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_HTTP_ADDR
 // (/healthz, /metrics; default :8081), PADDOCK_SCHEDULE_WAIT (default 2m),
-// PADDOCK_MIGRATE (default true: apply the schema at start),
+// PADDOCK_MIGRATE (default true: apply the schema at start), the quota
+// PADDOCK_QUOTA_WINDOW and PADDOCK_QUOTA_<HOST> (as the loader's),
 // PADDOCK_LOG_LEVEL.
 package main
 

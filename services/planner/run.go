@@ -8,6 +8,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
+	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/planner"
@@ -23,6 +24,7 @@ type config struct {
 	HTTPAddr     string
 	ScheduleWait time.Duration
 	Migrate      bool
+	Quota        governor.Config
 }
 
 func loadConfig() (config, error) {
@@ -33,6 +35,7 @@ func loadConfig() (config, error) {
 		HTTPAddr:     r.String("PADDOCK_HTTP_ADDR", ":8081"),
 		ScheduleWait: r.Duration("PADDOCK_SCHEDULE_WAIT", 2*time.Minute),
 		Migrate:      r.String("PADDOCK_MIGRATE", "true") == "true",
+		Quota:        r.Quota(),
 	}
 	return c, r.Err()
 }
@@ -65,8 +68,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	// Handlers: the plan endpoint, the schedule writer and run accounting.
+	gov, err := governor.New(ctx, js, cfg.Quota, nil) // read-only: remaining quota for plans
+	if err != nil {
+		return err
+	}
 	acc := runs.New(pool, js, log)
-	p := planner.New(planner.Config{ScheduleWait: cfg.ScheduleWait}, nc, js, pool, arc, acc, log)
+	p := planner.New(planner.Config{ScheduleWait: cfg.ScheduleWait}, nc, js, pool, arc, gov, acc, log)
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for _, f := range []func() error{

@@ -1,0 +1,112 @@
+package stack_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paddock-f1/paddock/pkg/governor"
+	"github.com/paddock-f1/paddock/pkg/stack"
+	"github.com/paddock-f1/paddock/pkg/upstream"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// weatherDigest fingerprints every stored weather row and ledger outcome.
+func weatherDigest(t *testing.T, st *stack.Stack) string {
+	t.Helper()
+	var d string
+	err := st.Pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*)::text || ':' || coalesce(md5(string_agg(w::text, '|' ORDER BY year, round, session, seq)), '') FROM weather_samples w)
+		|| '/' || (SELECT count(*)::text || ':' || md5(string_agg(year||'/'||round||'/'||session||'/'||kind||'/'||status||'/'||rows, '|' ORDER BY year, round, session, kind)) FROM extractions)`).Scan(&d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestQuotaWindowIsNeverExceeded imports a whole recorded year through a
+// stand-in that enforces 40 calls per 4 s per host, the governor set to
+// the same quota: no request is ever refused, the loader pauses and
+// resumes by itself, and the rows equal an unlimited run's.
+func TestQuotaWindowIsNeverExceeded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for several quota windows")
+	}
+	const calls, window = 40, 4 * time.Second
+	limited := startWith(t, governor.Config{Window: window, Default: governor.Limit{PerWindow: calls}})
+	hosts := []string{upstream.LiveTiming, upstream.Mirror, upstream.Jolpica, upstream.GitHubRaw}
+	for _, h := range hosts {
+		limited.Standin.Limit(h, calls, window)
+	}
+	t0 := time.Now()
+	_, sum, made := importRun(t, limited, streams.PlanCommand{Year: 2020})
+	took := time.Since(t0)
+	if sum.Status != "completed" || sum.SessionsFailed != 0 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if v := limited.Standin.Violations(); v != 0 {
+		t.Fatalf("the stand-in refused %d requests over its quota", v)
+	}
+	for _, h := range hosts {
+		if n := limited.Standin.MaxInWindow(h, window); n > calls {
+			t.Errorf("%s: %d requests within %s, limit %d", h, n, window, calls)
+		}
+	}
+	if sum.RateLimitPauses == 0 || int64(sum.APICallsMade) != made {
+		t.Fatalf("pauses %d, api_calls_made %d, stand-in %d", sum.RateLimitPauses, sum.APICallsMade, made)
+	}
+	t.Logf("%d calls under %d per %s: %d pauses, %s", made, calls, window, sum.RateLimitPauses, took.Round(time.Millisecond))
+
+	free := start(t)
+	importRun(t, free, streams.PlanCommand{Year: 2020})
+	if a, b := weatherDigest(t, limited), weatherDigest(t, free); a != b {
+		t.Fatalf("rows differ from an unlimited run: %s vs %s", a, b)
+	}
+}
+
+// TestRetryAfterOnEveryFifthCall: an upstream answering 429 with
+// Retry-After to every fifth request; the import completes, every pause
+// is counted, no gap fails, and every request is accounted for.
+func TestRetryAfterOnEveryFifthCall(t *testing.T) {
+	var throttled atomic.Int64
+	st := start(t, func(r *http.Request, n int64) (int, http.Header, bool) {
+		if n%5 == 0 {
+			throttled.Add(1)
+			return http.StatusTooManyRequests, http.Header{"Retry-After": {"1"}}, true
+		}
+		return 0, nil, false
+	})
+	_, sum, made := importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14)})
+	if sum.Status != "completed" || sum.SessionsFailed != 0 || sum.DataExtracted["weather"] != 1 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if int64(sum.APICallsMade) != made || throttled.Load() == 0 {
+		t.Fatalf("api_calls_made %d, stand-in %d, throttled %d", sum.APICallsMade, made, throttled.Load())
+	}
+	if int64(sum.RateLimitPauses) != throttled.Load() {
+		t.Fatalf("rate_limit_pauses %d, the stand-in throttled %d requests", sum.RateLimitPauses, throttled.Load())
+	}
+}
+
+// TestMaxCallsDefersWhatDoesNotFit: --max-calls spends at most that many
+// calls; the rest is deferred and a later plan picks it up.
+func TestMaxCallsDefersWhatDoesNotFit(t *testing.T) {
+	st := start(t)
+	reply, sum, _ := importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), MaxCalls: 5})
+	if len(reply.Report.SessionGaps) != 2 || len(reply.Report.Deferred) != 3 || reply.Report.EstimatedCalls != 4 {
+		t.Fatalf("report: %d gaps, %d deferred, %d estimated", len(reply.Report.SessionGaps), len(reply.Report.Deferred), reply.Report.EstimatedCalls)
+	}
+	if sum.APICallsMade-sum.ScheduleCalls != 4 {
+		t.Fatalf("sessions took %d calls, the cap allowed 5 (4 planned)", sum.APICallsMade-sum.ScheduleCalls)
+	}
+	reply, _, _ = importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14)})
+	if len(reply.Report.SessionGaps) != 3 {
+		t.Fatalf("the deferred sessions were not planned again: %d gaps", len(reply.Report.SessionGaps))
+	}
+	if !strings.Contains(reply.Report.Quota[0].Host, "livetiming") {
+		t.Fatalf("quota line %+v", reply.Report.Quota)
+	}
+}
