@@ -10,101 +10,142 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/standin"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 )
 
-// TestServicesAsProcesses runs planner, loader and two extract-weather
-// instances as separate processes against a NATS server on a TCP port,
-// imports a session with the CLI over NATS_URL, exports it, and stops
-// every service with SIGTERM.
-func TestServicesAsProcesses(t *testing.T) {
+// deployment runs paddock's services as separate processes against a
+// NATS server on a TCP port, a fresh database and the recorded upstream.
+type deployment struct {
+	t     *testing.T
+	bin   string
+	env   []string
+	db    string
+	up    *standin.Server
+	mu    sync.Mutex
+	procs []*exec.Cmd
+	logs  []*bytes.Buffer
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds every service once per test binary.
+func binaries(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root := testenv.Root(t)
+		binDir, buildErr = os.MkdirTemp("", "paddock-bin-")
+		if buildErr != nil {
+			return
+		}
+		for _, svc := range []string{"planner", "loader", "extract-weather", "paddock"} {
+			build := exec.Command("go", "build", "-o", filepath.Join(binDir, svc), "./services/"+svc)
+			build.Dir = root
+			if out, err := build.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", svc, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func newDeployment(t *testing.T, extraEnv ...string) *deployment {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs binaries")
 	}
-	root := testenv.Root(t)
-	bin := t.TempDir()
-	for _, svc := range []string{"planner", "loader", "extract-weather", "paddock"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, svc), "./services/"+svc)
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", svc, err, out)
-		}
-	}
-
-	// A real nats-server with JetStream on a TCP port.
+	d := &deployment{t: t, bin: binaries(t), db: testenv.Database(t)}
 	ns, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir(), Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Shutdown)
-
-	// The recorded upstream.
-	up, err := standin.New(testenv.Recorded(t))
-	if err != nil {
+	if d.up, err = standin.New(testenv.Recorded(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := up.Start(); err != nil {
+	if err := d.up.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { up.Close() })
-
-	env := append(os.Environ(),
-		"NATS_URL="+ns.ClientURL(),
-		"DATABASE_URL="+testenv.Database(t),
-		"PADDOCK_LOG_LEVEL=warn",
-	)
-	for host, url := range up.BaseURLs() {
-		switch host {
-		case "livetiming.formula1.com":
-			env = append(env, "PADDOCK_LIVETIMING_URL="+url)
-		case "livetiming-mirror.fastf1.dev":
-			env = append(env, "PADDOCK_MIRROR_URL="+url)
-		case "api.jolpi.ca":
-			env = append(env, "PADDOCK_JOLPICA_URL="+url)
-		case "raw.githubusercontent.com":
-			env = append(env, "PADDOCK_GITHUBRAW_URL="+url)
-		case "api.multiviewer.app":
-			env = append(env, "PADDOCK_MULTIVIEWER_URL="+url)
+	t.Cleanup(func() { d.up.Close() })
+	d.env = append(os.Environ(), "NATS_URL="+ns.ClientURL(), "DATABASE_URL="+d.db, "PADDOCK_LOG_LEVEL=warn")
+	envName := map[string]string{
+		"livetiming.formula1.com": "PADDOCK_LIVETIMING_URL", "livetiming-mirror.fastf1.dev": "PADDOCK_MIRROR_URL",
+		"api.jolpi.ca": "PADDOCK_JOLPICA_URL", "raw.githubusercontent.com": "PADDOCK_GITHUBRAW_URL",
+		"api.multiviewer.app": "PADDOCK_MULTIVIEWER_URL",
+	}
+	for host, url := range d.up.BaseURLs() {
+		if name, ok := envName[host]; ok {
+			d.env = append(d.env, name+"="+url)
 		}
 	}
-
-	plannerAddr := freeAddr(t)
-	var procs []*exec.Cmd
-	var logs []*bytes.Buffer
-	for _, p := range []struct{ name, addr string }{
-		{"planner", plannerAddr}, {"loader", freeAddr(t)},
-		{"extract-weather", freeAddr(t)}, {"extract-weather", freeAddr(t)},
-	} {
-		cmd := exec.Command(filepath.Join(bin, p.name))
-		cmd.Env = append(env, "PADDOCK_HTTP_ADDR="+p.addr)
-		var log bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procs, logs = append(procs, cmd), append(logs, &log)
-	}
+	d.env = append(d.env, extraEnv...)
 	t.Cleanup(func() {
-		for _, p := range procs {
-			_ = p.Process.Kill()
-		}
-	})
-	defer func() {
-		if t.Failed() {
-			for i, l := range logs {
-				t.Logf("%s output:\n%s", procs[i].Path, l.String())
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, p := range d.procs {
+			if p.ProcessState == nil {
+				_ = p.Process.Kill()
+				_ = p.Wait()
 			}
 		}
-	}()
+		if t.Failed() {
+			for i, l := range d.logs {
+				t.Logf("%s output:\n%s", filepath.Base(d.procs[i].Path), l.String())
+			}
+		}
+	})
+	return d
+}
 
-	// The planner's /healthz answers once it is connected.
-	waitFor(t, 30*time.Second, func() error {
+// start runs a service process with its ops endpoint on addr.
+func (d *deployment) start(name, addr string) *exec.Cmd {
+	d.t.Helper()
+	cmd := exec.Command(filepath.Join(d.bin, name))
+	cmd.Env = append(d.env, "PADDOCK_HTTP_ADDR="+addr)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	d.mu.Lock()
+	d.procs, d.logs = append(d.procs, cmd), append(d.logs, &log)
+	d.mu.Unlock()
+	return cmd
+}
+
+// startAll runs planner, loader and two weather extractors and waits for
+// the planner's /healthz.
+func (d *deployment) startAll() (loader *exec.Cmd) {
+	plannerAddr := freeAddr(d.t)
+	d.start("planner", plannerAddr)
+	loader = d.start("loader", freeAddr(d.t))
+	d.start("extract-weather", freeAddr(d.t))
+	d.start("extract-weather", freeAddr(d.t))
+	waitFor(d.t, 30*time.Second, func() error {
 		resp, err := http.Get("http://" + plannerAddr + "/healthz")
 		if err != nil {
 			return err
@@ -115,36 +156,82 @@ func TestServicesAsProcesses(t *testing.T) {
 		}
 		return nil
 	})
+	return loader
+}
 
-	paddock := func(args ...string) (string, error) {
-		cmd := exec.Command(filepath.Join(bin, "paddock"), args...)
-		cmd.Env = env
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		return out.String(), err
-	}
-	// The planner may still be registering its endpoint: retry briefly.
+// paddock runs the CLI and returns its output.
+func (d *deployment) paddock(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(d.bin, "paddock"), args...)
+	cmd.Env = d.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// importOnce runs 'paddock import', retrying while the planner registers.
+func (d *deployment) importOnce(args ...string) string {
+	d.t.Helper()
 	var out string
-	waitFor(t, 30*time.Second, func() error {
-		out, err = paddock("import", "--year", "2019", "--round", "14", "--session", "Q")
+	var err error
+	waitFor(d.t, 30*time.Second, func() error {
+		out, err = d.paddock(append([]string{"import"}, args...)...)
 		if err != nil && strings.Contains(out, "no planner is running") {
 			return err
 		}
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("paddock import: %v\n%s", err, out)
+		d.t.Fatalf("paddock import %v: %v\n%s", args, err, out)
 	}
+	return out
+}
+
+// stopAll sends SIGTERM to every running service and checks each drains
+// and exits 0 within 30 s.
+func (d *deployment) stopAll() {
+	d.mu.Lock()
+	procs := append([]*exec.Cmd(nil), d.procs...)
+	d.mu.Unlock()
+	for _, p := range procs {
+		if p.ProcessState == nil {
+			_ = p.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	for _, p := range procs {
+		if p.ProcessState != nil {
+			continue
+		}
+		done := make(chan error, 1)
+		go func() { done <- p.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				d.t.Errorf("%s exited with %v after SIGTERM", filepath.Base(p.Path), err)
+			}
+		case <-time.After(30 * time.Second):
+			d.t.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(p.Path))
+		}
+	}
+}
+
+// TestServicesAsProcesses runs planner, loader and two extract-weather
+// instances as separate processes against a NATS server on a TCP port,
+// imports a session with the CLI over NATS_URL, exports it, and stops
+// every service with SIGTERM.
+func TestServicesAsProcesses(t *testing.T) {
+	d := newDeployment(t)
+	d.startAll()
+	out := d.importOnce("--year", "2019", "--round", "14", "--session", "Q")
 	for _, want := range []string{"Import complete", "sessions_succeeded:   1", "api_calls_made:       5"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("import output lacks %q:\n%s", want, out)
 		}
 	}
-	if up.Requests() != 5 {
-		t.Fatalf("stand-in answered %d requests, the summary said 5", up.Requests())
+	if d.up.Requests() != 5 {
+		t.Fatalf("stand-in answered %d requests, the summary said 5", d.up.Requests())
 	}
-	csv, err := paddock("export", "weather", "--year", "2019", "--round", "14", "--session", "Qualifying")
+	csv, err := d.paddock("export", "weather", "--year", "2019", "--round", "14", "--session", "Qualifying")
 	if err != nil {
 		t.Fatalf("export: %v\n%s", err, csv)
 	}
@@ -155,27 +242,101 @@ func TestServicesAsProcesses(t *testing.T) {
 	if csv != string(want) {
 		t.Fatalf("exported weather differs from FastF1's:\n%s", firstDiff(csv, string(want)))
 	}
-	out, err = paddock("import", "--year", "1949")
+	out, err = d.paddock("import", "--year", "1949")
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out, "year 1949 is outside the archive") {
 		t.Fatalf("bad command: err %v, output %q", err, out)
 	}
-
-	// SIGTERM: every service drains and exits 0.
-	for _, p := range procs {
-		_ = p.Process.Signal(syscall.SIGTERM)
+	quota, err := d.paddock("quota")
+	if err != nil || !strings.Contains(quota, "livetiming.formula1.com") || !strings.Contains(quota, " OK") {
+		t.Fatalf("paddock quota: %v\n%s", err, quota)
 	}
-	for _, p := range procs {
-		done := make(chan error, 1)
-		go func() { done <- p.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s exited with %v after SIGTERM", filepath.Base(p.Path), err)
+	d.stopAll()
+}
+
+// TestLoaderKilledMidImport kills the loader with SIGKILL in the middle of
+// a whole-year import under a small quota and starts a new one: the
+// window holds across the restart (the stand-in enforces it), the run
+// completes, nothing is lost and nothing is duplicated.
+func TestLoaderKilledMidImport(t *testing.T) {
+	const calls, window = 20, 2 * time.Second
+	quota := fmt.Sprintf("%d/0s", calls)
+	d := newDeployment(t, "PADDOCK_QUOTA_WINDOW="+window.String(), "PADDOCK_ACK_WAIT=2s",
+		"PADDOCK_QUOTA_LIVETIMING="+quota, "PADDOCK_QUOTA_MIRROR="+quota, "PADDOCK_QUOTA_JOLPICA="+quota, "PADDOCK_QUOTA_GITHUBRAW="+quota)
+	hosts := []string{"livetiming.formula1.com", "livetiming-mirror.fastf1.dev", "api.jolpi.ca", "raw.githubusercontent.com"}
+	for _, h := range hosts {
+		d.up.Limit(h, calls, window)
+	}
+	loader := d.startAll()
+
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			r.out, r.err = d.paddock("import", "--year", "2019", "--timeout", "5m")
+			if r.err == nil || !strings.Contains(r.out, "no planner is running") || time.Now().After(deadline) {
+				break
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(p.Path))
+		}
+		done <- r
+	}()
+	waitFor(t, 60*time.Second, func() error {
+		if n := d.up.Requests(); n < 60 {
+			return fmt.Errorf("%d requests so far", n)
+		}
+		return nil
+	})
+	killedAt := d.up.Requests()
+	if err := loader.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = loader.Wait()
+	d.start("loader", freeAddr(t))
+
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the import did not finish within 3 minutes of the restart")
+	}
+	if r.err != nil || !strings.Contains(r.out, "Import complete") {
+		t.Fatalf("import after the restart: %v\n%s", r.err, r.out)
+	}
+	if v := d.up.Violations(); v != 0 {
+		t.Fatalf("the stand-in refused %d requests over its quota", v)
+	}
+	for _, h := range hosts {
+		if n := d.up.MaxInWindow(h, window); n > calls {
+			t.Errorf("%s: %d requests within %s across the restart, limit %d", h, n, window, calls)
 		}
 	}
+	var made int
+	if _, err := fmt.Sscanf(r.out[strings.Index(r.out, "api_calls_made:"):], "api_calls_made: %d", &made); err != nil {
+		t.Fatalf("no api_calls_made in %s", r.out)
+	}
+	// A request is recorded just before it is sent: a kill between the two
+	// may count one request the stand-in never saw.
+	if got := d.up.Requests(); int64(made) < got || int64(made) > got+1 {
+		t.Errorf("api_calls_made %d, the stand-in answered %d", made, got)
+	}
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, d.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var settled, samples, distinct int
+	_ = conn.QueryRow(ctx, `SELECT count(*) FROM extractions WHERE year=2019 AND kind='weather' AND status IN ('done','unavailable')`).Scan(&settled)
+	_ = conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT session_time) FROM weather_samples WHERE year=2019 AND round=14 AND session='Qualifying'`).Scan(&samples, &distinct)
+	if settled != 105 || samples != 95 || distinct != 95 {
+		t.Fatalf("after the restart: %d of 105 sessions settled, %d samples (%d distinct), want 95", settled, samples, distinct)
+	}
+	t.Logf("killed the loader after %d requests; %d requests in all, at most %d per %s per host", killedAt, d.up.Requests(), calls, window)
+	d.stopAll()
 }
 
 func freeAddr(t *testing.T) string {
