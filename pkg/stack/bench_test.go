@@ -15,6 +15,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/stack"
 	"github.com/paddock-f1/paddock/pkg/testenv"
+	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -112,4 +113,46 @@ func peakRSSMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkGovernedImport imports a whole recorded season (2019) under a
+// quota of 50 calls per 10 s per host and compares its duration with the
+// least any client could take under that quota: a host that needs n calls
+// needs at least floor((n-1)/50) full windows after its first call. The
+// same import without a quota runs side by side as the floor for work
+// that is not waiting. Reported: the ratio (goal: at most 1.1) and the
+// seconds of each.
+func BenchmarkGovernedImport(b *testing.B) {
+	const calls, window = 50, 10 * time.Second
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var ratio, governed, least float64
+	for i := 0; i < b.N; i++ {
+		run := func(quota governor.Config) (time.Duration, *stack.Stack) {
+			st, err := stack.Start(context.Background(), stack.Config{
+				DataDir: b.TempDir(), DatabaseURL: testenv.Database(b), Recorded: testenv.Recorded(b), Quota: quota,
+			}, log)
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			benchRun(b, st, streams.PlanCommand{Year: 2019})
+			return time.Since(t0), st
+		}
+		free, st := run(governor.Config{Window: time.Hour, Default: governor.Limit{PerWindow: 1 << 30}})
+		_ = st.Close()
+		took, st := run(governor.Config{Window: window, Default: governor.Limit{PerWindow: calls}})
+		bound := free
+		for _, h := range []string{upstream.LiveTiming, upstream.Mirror, upstream.Jolpica, upstream.GitHubRaw} {
+			if n := st.Standin.RequestsFor(h); n > 0 {
+				bound = max(bound, time.Duration((n-1)/calls)*window)
+			}
+		}
+		_ = st.Close()
+		ratio += took.Seconds() / bound.Seconds()
+		governed += took.Seconds()
+		least += bound.Seconds()
+	}
+	b.ReportMetric(ratio/float64(b.N), "duration/least")
+	b.ReportMetric(governed/float64(b.N), "governed-s")
+	b.ReportMetric(least/float64(b.N), "least-s")
 }
