@@ -1,8 +1,8 @@
 # paddock: build, test and demo. Every target works on a fresh clone with
 # Go, a local PostgreSQL (DATABASE_URL) and no network but the Go module proxy.
 
-MODULES  := pkg streams services/planner services/loader services/extract-weather services/paddock
-SERVICES := paddock planner loader extract-weather
+MODULES  := pkg streams services/planner services/loader services/extract-weather services/extract-laps services/paddock
+SERVICES := paddock planner loader extract-weather extract-laps
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 RECORDED := testdata/f1/recorded
 REFERENCE := testdata/f1/reference
@@ -27,17 +27,20 @@ test: modules vet
 	go test -count=1 -timeout 30m $(PKGS)
 
 ## demo: import 2019 round 14 qualifying from the shipped recordings and diff
-## its weather with FastF1's
+## its weather and laps with FastF1's
 demo: build
 	bin/paddock import --year 2019 --round 14 --session Qualifying --recorded $(RECORDED) --data-dir $(DEMO_DIR)
 	bin/paddock export weather --year 2019 --round 14 --session Qualifying --out $(DEMO_DIR)/weather_2019_14_Q.csv
+	bin/paddock export laps --year 2019 --round 14 --session Qualifying --out $(DEMO_DIR)/laps_2019_14_Q.csv
 	diff $(DEMO_DIR)/weather_2019_14_Q.csv $(REFERENCE)/2019_14_Italian_Grand_Prix_Qualifying/weather.csv \
 		&& echo "weather of 2019 round 14 qualifying equals FastF1's weather.csv, every cell"
+	diff $(DEMO_DIR)/laps_2019_14_Q.csv $(REFERENCE)/2019_14_Italian_Grand_Prix_Qualifying/laps.csv \
+		&& echo "laps of 2019 round 14 qualifying equal FastF1's laps.csv, every cell"
 
 ## bench: end-to-end import of every shipped session, and the parsers
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/stack/
-	go test -run '^$$' -bench . -benchmem ./pkg/livetiming/ ./pkg/weather/
+	go test -run '^$$' -bench . -benchmem ./pkg/livetiming/ ./pkg/weather/ ./pkg/laps/ ./pkg/governor/
 
 clean:
 	rm -rf bin $(DEMO_DIR)

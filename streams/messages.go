@@ -39,24 +39,26 @@ type SessionRef struct {
 // MissingKinds is what one session lacks.
 type MissingKinds struct {
 	SessionRef
-	Kinds []string `json:"kinds"`
-	Calls int      `json:"estimated_calls"`
+	Kinds    []string `json:"kinds"`
+	Calls    int      `json:"estimated_calls"`
+	MinCalls int      `json:"estimated_min_calls"` // if the session has no data
 }
 
 // GapReport is the planner's answer: what is missing and what it costs.
 type GapReport struct {
-	Year            int            `json:"year"`
-	Events          int            `json:"events"`
-	Sessions        int            `json:"sessions"` // past sessions in scope
-	MissingRaces    []int          `json:"missing_races"`
-	MissingSessions []SessionRef   `json:"missing_sessions"`
-	SessionGaps     []MissingKinds `json:"session_gaps"`
-	Queued          []SessionRef   `json:"already_queued,omitempty"` // pending in GAPS from another run
-	Deferred        []SessionRef   `json:"deferred,omitempty"`       // left for a later plan: over --max-calls or the remaining quota
-	Quota           []QuotaLeft    `json:"quota,omitempty"`
-	EstimatedCalls  int            `json:"estimated_api_calls"`
-	ArchivedFeeds   int            `json:"archived_feeds"` // feeds the gaps need that the archive already holds
-	ScheduleLoaded  bool           `json:"schedule_loaded"`
+	Year              int            `json:"year"`
+	Events            int            `json:"events"`
+	Sessions          int            `json:"sessions"` // past sessions in scope
+	MissingRaces      []int          `json:"missing_races"`
+	MissingSessions   []SessionRef   `json:"missing_sessions"`
+	SessionGaps       []MissingKinds `json:"session_gaps"`
+	Queued            []SessionRef   `json:"already_queued,omitempty"` // pending in GAPS from another run
+	Deferred          []SessionRef   `json:"deferred,omitempty"`       // left for a later plan: over --max-calls or the remaining quota
+	Quota             []QuotaLeft    `json:"quota,omitempty"`
+	EstimatedCalls    int            `json:"estimated_api_calls"`
+	EstimatedMinCalls int            `json:"estimated_min_api_calls"` // if no session in scope has data
+	ArchivedFeeds     int            `json:"archived_feeds"`          // feeds the gaps need that the archive already holds
+	ScheduleLoaded    bool           `json:"schedule_loaded"`
 }
 
 // QuotaLeft is the remaining quota of an upstream host at planning time.
@@ -229,8 +231,9 @@ type Summary struct {
 	KindsUnavailable  map[string]int `json:"kinds_unavailable"`
 	KindsFailed       map[string]int `json:"kinds_failed"`
 	APICallsMade      int            `json:"api_calls_made"`
-	ScheduleCalls     int            `json:"schedule_api_calls"`  // of which loading season schedules
-	EstimatedCalls    int            `json:"estimated_api_calls"` // the gap report\'s estimate for the sessions
+	ScheduleCalls     int            `json:"schedule_api_calls"`      // of which loading season schedules
+	EstimatedCalls    int            `json:"estimated_api_calls"`     // the gap report's estimate for the sessions (if all have data)
+	EstimatedMinCalls int            `json:"estimated_min_api_calls"` // ... if none has data
 	ArchiveHits       int            `json:"archive_hits"`
 	RateLimitPauses   int            `json:"rate_limit_pauses"`
 	DurationSeconds   float64        `json:"duration_seconds"`

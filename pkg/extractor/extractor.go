@@ -40,9 +40,9 @@ type Session struct {
 // Kind is what a data kind plugs in.
 type Kind struct {
 	f1.Kind
-	// Parse turns the feeds into rows; an error means the data is bad
-	// (the outcome is failed, nothing is retried).
-	Parse func(feeds Feeds) (any, error)
+	// Parse turns a session's feeds into rows; an error means the data is
+	// bad (the outcome is failed, nothing is retried).
+	Parse func(s Session, feeds Feeds) (any, error)
 	// Store replaces the session's rows inside tx and returns their count.
 	// It must be idempotent; an error is retried.
 	Store func(ctx context.Context, tx pgx.Tx, s Session, parsed any) (int, error)
@@ -122,8 +122,8 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		}
 	}
 	feeds := Feeds{}
-	for _, need := range x.kind.Feeds {
-		f := m.Feed(need.File)
+	for _, need := range x.kind.FeedsFor(m.Year, m.Session) {
+		f := m.Feed(need.Name())
 		if f == nil || f.Status != streams.FeedOK {
 			continue
 		}
@@ -132,9 +132,9 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 			o.err = consume.Retry(2*time.Second, err)
 			return o
 		}
-		feeds[need.File] = body
+		feeds[need.Name()] = body
 	}
-	parsed, err := x.kind.Parse(feeds)
+	parsed, err := x.kind.Parse(s, feeds)
 	if err != nil {
 		o.Status = streams.StatusFailed
 		o.Reason = err.Error() + " (the archived response is kept: import again with --refetch to ask the upstream anew)"
@@ -164,20 +164,20 @@ func (x *Extractor) availability(m *streams.Manifest) (reason, status string) {
 	if m.Unavailable != "" {
 		return m.Unavailable, streams.StatusUnavailable
 	}
-	for _, need := range x.kind.Feeds {
+	for _, need := range x.kind.FeedsFor(m.Year, m.Session) {
 		if need.Optional {
 			continue
 		}
-		f := m.Feed(need.File)
+		f := m.Feed(need.Name())
 		switch {
 		case f == nil:
-			return need.File + " was not loaded", streams.StatusFailed
+			return need.Name() + " was not loaded", streams.StatusFailed
 		case f.Status == streams.FeedMissing:
-			return fmt.Sprintf("%s is not published for this session (%s)", need.File, f.Error), streams.StatusUnavailable
+			return fmt.Sprintf("%s is not published for this session (%s)", need.Name(), f.Error), streams.StatusUnavailable
 		case f.Status == streams.FeedFailed:
 			return f.Error, streams.StatusFailed
 		case f.Status == streams.FeedSkipped:
-			return need.File + " was not fetched", streams.StatusUnavailable
+			return need.Name() + " was not fetched", streams.StatusUnavailable
 		}
 	}
 	return "", ""

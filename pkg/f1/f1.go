@@ -72,15 +72,62 @@ type Kind struct {
 	// Version is the extractor version; raising it re-plans every session
 	// extracted by an older one.
 	Version int
-	// Feeds are the live-timing feed files the kind reads, required first.
+	// Feeds are the upstream documents the kind reads.
 	Feeds []FeedNeed
 }
 
-// FeedNeed is a feed a kind reads. A kind is unavailable when a required
-// feed is missing upstream; an optional feed only enriches it.
+// FeedNeed is a document a kind reads for a session. A kind is
+// unavailable when a required feed is missing upstream; an optional feed
+// only enriches it.
 type FeedNeed struct {
-	File     string
+	// File is a live-timing feed file under the session's archive path;
+	// empty for a Jolpica document.
+	File string
+	// Jolpica names a Jolpica document: JolpicaLap1 or JolpicaResults.
+	Jolpica  string
 	Optional bool
+	// When limits the feed to some sessions; nil = every session.
+	When func(year int, session string) bool
+}
+
+// Jolpica documents kinds can read.
+const (
+	JolpicaLap1    = "jolpica:lap1"    // /ergast/f1/{y}/{r}/laps/1.json: lap-1 times of a race
+	JolpicaResults = "jolpica:results" // the session's results document, as FastF1 reads it
+)
+
+// RaceLike reports whether a session is run as a race (FastF1's rule:
+// until 2023 "Sprint Qualifying" was the sprint race).
+func RaceLike(year int, session string) bool {
+	switch session {
+	case "Race", "Sprint":
+		return true
+	case "Sprint Qualifying":
+		return year <= 2023
+	}
+	return false
+}
+
+// JolpicaResultsPath is the Jolpica document FastF1 reads a session's
+// drivers and results from, "" when there is none (shootouts, testing).
+func JolpicaResultsPath(year, round int, session string) string {
+	var doc string
+	switch session {
+	case "Race", "Practice 1", "Practice 2", "Practice 3":
+		doc = "results"
+	case "Qualifying":
+		doc = "qualifying"
+	case "Sprint":
+		doc = "sprint"
+	case "Sprint Qualifying":
+		if year <= 2023 {
+			doc = "sprint"
+		}
+	}
+	if doc == "" {
+		return ""
+	}
+	return fmt.Sprintf("/ergast/f1/%d/%d/%s.json", year, round, doc)
 }
 
 // Kinds known to this build, by name.
@@ -89,6 +136,18 @@ var kinds = map[string]Kind{
 		{File: "WeatherData.jsonStream"},
 		// RaceControlMessages pairs stream offsets with UTC: the clock of the samples.
 		{File: "RaceControlMessages.jsonStream", Optional: true},
+	}},
+	"laps": {Name: "laps", Version: 1, Feeds: []FeedNeed{
+		{File: "TimingData.jsonStream"},
+		{File: "TimingAppData.jsonStream", Optional: true},
+		{File: "SessionInfo.jsonStream", Optional: true},
+		{File: "DriverList.jsonStream", Optional: true},
+		{File: "TrackStatus.jsonStream", Optional: true},
+		{File: "SessionStatus.jsonStream", Optional: true},
+		{File: "RaceControlMessages.jsonStream", Optional: true},
+		{File: "LapCount.jsonStream", Optional: true, When: RaceLike},
+		{Jolpica: JolpicaLap1, Optional: true, When: func(_ int, s string) bool { return s == "Race" }},
+		{Jolpica: JolpicaResults, Optional: true, When: func(y int, s string) bool { return JolpicaResultsPath(y, 1, s) != "" }},
 	}},
 }
 
@@ -137,52 +196,102 @@ func ParseKinds(list []string) ([]string, error) {
 }
 
 // typicalSize orders feeds from cheapest to dearest (bytes, measured on
-// recorded sessions), so an unavailable session is found out with the
-// smallest download.
+// recorded sessions).
 var typicalSize = map[string]int{
 	"SessionStatus.jsonStream":       300,
 	"SessionInfo.jsonStream":         500,
 	"TrackStatus.jsonStream":         600,
 	"LapCount.jsonStream":            1700,
+	JolpicaLap1:                      1800,
 	"RaceControlMessages.jsonStream": 10000,
+	JolpicaResults:                   12000,
 	"WeatherData.jsonStream":         15000,
 	"DriverList.jsonStream":          20000,
 	"TimingAppData.jsonStream":       70000,
 	"TimingData.jsonStream":          1500000,
 }
 
-// FeedPlan lists the feeds the given kinds need, in fetch order: required
-// feeds first, cheapest first, then optional feeds. A feed required by one
-// kind and optional for another counts as required.
-func FeedPlan(kindNames []string) []FeedNeed {
-	need := map[string]bool{} // file -> optional
+// Feed is one upstream document to load for a session.
+type Feed struct {
+	Name       string   // live-timing file name or Jolpica document name; the manifest's key
+	Host       string   // upstream host
+	Path       string   // URL path
+	Optional   bool     // no kind needs it to run
+	Kinds      []string // kinds that read it; RequiredBy those that cannot run without it
+	RequiredBy []string
+}
+
+// Hosts of the upstream documents (the upstream package names them too).
+const (
+	LiveTimingHost = "livetiming.formula1.com"
+	JolpicaHost    = "api.jolpi.ca"
+)
+
+// SessionFeeds lists the documents the given kinds need for one session,
+// in fetch order: feeds some kind requires first, cheapest first, then the
+// optional ones, cheapest first. archivePath is the session's path under
+// /static/.
+func SessionFeeds(kindNames []string, year, round int, session, archivePath string) []Feed {
+	byName := map[string]*Feed{}
+	var order []string
 	for _, name := range kindNames {
 		k, ok := kinds[name]
 		if !ok {
 			continue
 		}
-		for _, f := range k.Feeds {
-			opt, seen := need[f.File]
-			if !seen {
-				need[f.File] = f.Optional
-			} else {
-				need[f.File] = opt && f.Optional
+		for _, need := range k.Feeds {
+			if need.When != nil && !need.When(year, session) {
+				continue
+			}
+			f := Feed{Name: need.File, Host: LiveTimingHost, Path: "/static/" + archivePath + need.File}
+			switch need.Jolpica {
+			case JolpicaLap1:
+				f = Feed{Name: JolpicaLap1, Host: JolpicaHost, Path: fmt.Sprintf("/ergast/f1/%d/%d/laps/1.json", year, round)}
+			case JolpicaResults:
+				f = Feed{Name: JolpicaResults, Host: JolpicaHost, Path: JolpicaResultsPath(year, round, session)}
+			}
+			have := byName[f.Name]
+			if have == nil {
+				f.Optional = true
+				byName[f.Name] = &f
+				order = append(order, f.Name)
+				have = &f
+			}
+			have.Kinds = append(have.Kinds, name)
+			if !need.Optional {
+				have.Optional = false
+				have.RequiredBy = append(have.RequiredBy, name)
 			}
 		}
 	}
-	out := make([]FeedNeed, 0, len(need))
-	for f, opt := range need {
-		out = append(out, FeedNeed{File: f, Optional: opt})
+	out := make([]Feed, 0, len(order))
+	for _, n := range order {
+		out = append(out, *byName[n])
 	}
-	sort.Slice(out, func(i, j int) bool {
+	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Optional != out[j].Optional {
 			return !out[i].Optional
 		}
-		si, sj := typicalSize[out[i].File], typicalSize[out[j].File]
-		if si != sj {
-			return si < sj
-		}
-		return out[i].File < out[j].File
+		return typicalSize[out[i].Name] < typicalSize[out[j].Name]
 	})
+	return out
+}
+
+// Name is the feed's key in a manifest: its file or Jolpica document name.
+func (n FeedNeed) Name() string {
+	if n.File != "" {
+		return n.File
+	}
+	return n.Jolpica
+}
+
+// FeedsFor returns the feeds the kind reads for one session.
+func (k Kind) FeedsFor(year int, session string) []FeedNeed {
+	var out []FeedNeed
+	for _, n := range k.Feeds {
+		if n.When == nil || n.When(year, session) {
+			out = append(out, n)
+		}
+	}
 	return out
 }

@@ -41,7 +41,7 @@ func TestParseKinds(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, []string{"weather"}) {
 		t.Fatalf("got %v, %v", got, err)
 	}
-	if _, err := ParseKinds([]string{"tyres"}); err == nil || !strings.Contains(err.Error(), "use one of weather") {
+	if _, err := ParseKinds([]string{"tyres"}); err == nil || !strings.Contains(err.Error(), "use one of laps, weather") {
 		t.Fatalf("unknown kind: err = %v", err)
 	}
 	all, _ := ParseKinds(nil)
@@ -50,11 +50,62 @@ func TestParseKinds(t *testing.T) {
 	}
 }
 
-func TestFeedPlanRequiredFirstCheapestFirst(t *testing.T) {
-	got := FeedPlan([]string{"weather"})
-	want := []FeedNeed{{File: "WeatherData.jsonStream"}, {File: "RaceControlMessages.jsonStream", Optional: true}}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("FeedPlan = %v, want %v", got, want)
+func TestSessionFeeds(t *testing.T) {
+	names := func(fs []Feed) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	weather := SessionFeeds([]string{"weather"}, 2019, 14, "Qualifying", "2019/x/y/")
+	if got := names(weather); !reflect.DeepEqual(got, []string{"WeatherData.jsonStream", "RaceControlMessages.jsonStream"}) {
+		t.Fatalf("weather feeds %v", got)
+	}
+	if weather[0].Path != "/static/2019/x/y/WeatherData.jsonStream" || weather[0].Optional || !weather[1].Optional {
+		t.Fatalf("weather feeds %+v", weather)
+	}
+	race := SessionFeeds([]string{"laps", "weather"}, 2018, 4, "Race", "p/")
+	got := names(race)
+	if got[0] != "WeatherData.jsonStream" || got[1] != "TimingData.jsonStream" {
+		t.Fatalf("required feeds first, cheapest first: %v", got)
+	}
+	want := map[string]string{"LapCount.jsonStream": "", JolpicaLap1: "/ergast/f1/2018/4/laps/1.json", JolpicaResults: "/ergast/f1/2018/4/results.json"}
+	for _, f := range race {
+		if p, ok := want[f.Name]; ok {
+			if p != "" && f.Path != p {
+				t.Errorf("%s path %s, want %s", f.Name, f.Path, p)
+			}
+			delete(want, f.Name)
+		}
+		if f.Name == "RaceControlMessages.jsonStream" && len(f.Kinds) != 2 {
+			t.Errorf("RaceControlMessages is read by %v, want laps and weather", f.Kinds)
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("race feeds lack %v", want)
+	}
+	shootout := names(SessionFeeds([]string{"laps"}, 2023, 4, "Sprint Shootout", "p/"))
+	for _, n := range shootout {
+		if n == "LapCount.jsonStream" || n == JolpicaLap1 || n == JolpicaResults {
+			t.Fatalf("a shootout has no %s", n)
+		}
+	}
+}
+
+func TestJolpicaResultsPath(t *testing.T) {
+	cases := map[string]string{
+		"Race": "/ergast/f1/2024/5/results.json", "Practice 2": "/ergast/f1/2024/5/results.json",
+		"Qualifying": "/ergast/f1/2024/5/qualifying.json", "Sprint": "/ergast/f1/2024/5/sprint.json",
+		"Sprint Qualifying": "", "Sprint Shootout": "",
+	}
+	for s, want := range cases {
+		if got := JolpicaResultsPath(2024, 5, s); got != want {
+			t.Errorf("%s: %q, want %q", s, got, want)
+		}
+	}
+	if JolpicaResultsPath(2021, 10, "Sprint Qualifying") != "/ergast/f1/2021/10/sprint.json" {
+		t.Error("2021's sprint qualifying was the sprint race")
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/f1"
-	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -143,13 +142,14 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		if len(missing) == 0 {
 			continue
 		}
-		calls, archived, err := estimate(ctx, arc, s.path, missing, sc.Refetch)
+		calls, least, archived, err := estimate(ctx, arc, f1.SessionFeeds(missing, sc.Year, s.round, s.name, s.path), sc.Refetch)
 		if err != nil {
 			return nil, err
 		}
 		p.Report.EstimatedCalls += calls
+		p.Report.EstimatedMinCalls += least
 		p.Report.ArchivedFeeds += archived
-		p.Report.SessionGaps = append(p.Report.SessionGaps, streams.MissingKinds{SessionRef: ref, Kinds: missing, Calls: calls})
+		p.Report.SessionGaps = append(p.Report.SessionGaps, streams.MissingKinds{SessionRef: ref, Kinds: missing, Calls: calls, MinCalls: least})
 		p.Gaps = append(p.Gaps, streams.Gap{
 			V: streams.SchemaVersion, Year: sc.Year, Round: s.round, Session: s.name,
 			Code: f1.SessionCode(s.name), Path: s.path, Ended: ended.UTC(), Kinds: missing,
@@ -185,23 +185,31 @@ func isMissing(kind string, ledger map[string]ledgerRow, ended time.Time) bool {
 	}
 }
 
-// estimate counts the upstream calls loading kinds of a session costs:
-// one per feed the archive does not hold.
-func estimate(ctx context.Context, arc Archive, path string, kinds []string, refetch bool) (calls, archived int, err error) {
-	for _, need := range f1.FeedPlan(kinds) {
-		if refetch || arc == nil {
-			calls++
-			continue
+// estimate counts the upstream calls loading a session's feeds costs:
+// one per feed the archive does not hold when the session has data (the
+// loader asks one host per feed once the session's host is known), and,
+// when it has none, two for the first required feed (the primary and its
+// mirror) and one for each other required feed.
+func estimate(ctx context.Context, arc Archive, feeds []f1.Feed, refetch bool) (calls, least, archived int, err error) {
+	required := 0
+	for _, f := range feeds {
+		if !refetch && arc != nil {
+			_, err := arc.Stat(ctx, f.Host, f.Path)
+			if err == nil {
+				archived++
+				continue
+			}
+			if !errors.Is(err, archive.ErrNotArchived) {
+				return 0, 0, 0, fmt.Errorf("gaps: estimate: %w", err)
+			}
 		}
-		_, err := arc.Stat(ctx, upstream.LiveTiming, "/static/"+path+need.File)
-		switch {
-		case err == nil:
-			archived++
-		case errors.Is(err, archive.ErrNotArchived):
-			calls++
-		default:
-			return 0, 0, fmt.Errorf("gaps: estimate: %w", err)
+		calls++
+		if !f.Optional {
+			required++
 		}
 	}
-	return calls, archived, nil
+	if required > 0 {
+		least = required + 1
+	}
+	return calls, least, archived, nil
 }

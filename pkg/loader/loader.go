@@ -227,46 +227,72 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 		V: streams.SchemaVersion, RunID: g.RunID, Year: g.Year, Round: g.Round,
 		Session: g.Session, Code: g.Code, Path: g.Path, Kinds: g.Kinds, Force: g.Force,
 	}
-	host := upstream.LiveTiming
-	plan := f1.FeedPlan(g.Kinds)
+	feeds := f1.SessionFeeds(g.Kinds, g.Year, g.Round, g.Session, g.Path)
 	// Wait for room for the whole load first, so a session is not paused
 	// halfway through it.
-	need := 0
-	for _, f := range plan {
-		if l.needsCall(ctx, host, "/static/"+g.Path+f.File, g.Refetch, g.Ended) {
-			need++
+	need := map[string]int{}
+	for _, f := range feeds {
+		if l.needsCall(ctx, f.Host, f.Path, g.Refetch, g.Ended) {
+			host := f.Host
+			if host == upstream.LiveTiming && g.Mirror {
+				host = upstream.Mirror
+			}
+			need[host]++
 		}
 	}
-	asked := upstream.LiveTiming
-	if g.Mirror {
-		asked = upstream.Mirror
+	for host, n := range need {
+		if err := l.gov.Reserve(ctx, host, n); err != nil {
+			return consume.Retry(time.Second, err)
+		}
 	}
-	if err := l.gov.Reserve(ctx, asked, need); err != nil {
-		return consume.Retry(time.Second, err)
-	}
+	// Required feeds first: a kind whose required feed is on neither host
+	// is unavailable, and its optional feeds are not asked for.
 	r := route{mirrorFirst: g.Mirror}
-	for i, need := range plan {
-		path := "/static/" + g.Path + need.File
-		if m.Unavailable != "" {
-			m.Feeds = append(m.Feeds, streams.Feed{Name: need.File, Host: host, Path: path, Status: streams.FeedSkipped})
+	unavailable := map[string]string{} // kind -> reason
+	for _, f := range feeds {
+		if f.Optional && allUnavailable(f.Kinds, unavailable) {
+			m.Feeds = append(m.Feeds, streams.Feed{Name: f.Name, Host: f.Host, Path: f.Path, Status: streams.FeedSkipped})
 			continue
 		}
-		feed, err := l.fetch(ctx, j, need.File, host, path, g.Refetch, r, g.Ended)
+		feed, err := l.fetch(ctx, j, f.Name, f.Host, f.Path, g.Refetch, r, g.Ended)
 		if err != nil {
 			return err
 		}
-		if feed.Status == streams.FeedOK && r.only == "" {
+		if feed.Status == streams.FeedOK && r.only == "" && f.Host == upstream.LiveTiming {
 			r.only = feed.Origin
 		}
-		// The cheapest required feed is the probe: when neither source
-		// has it, the session has no data and nothing else is asked.
-		if i == 0 && feed.Status == streams.FeedMissing {
-			m.Unavailable = fmt.Sprintf("no data for this session: %s is on neither %s nor %s", need.File, upstream.LiveTiming, upstream.Mirror)
+		if feed.Status == streams.FeedMissing && f.Host == upstream.LiveTiming && r.only == "" {
+			// On neither host: the session is most likely not published.
+			// Ask for its other feeds once, where the season lives.
+			r.only = upstream.LiveTiming
+			if g.Mirror {
+				r.only = upstream.Mirror
+			}
+		}
+		if feed.Status == streams.FeedMissing {
+			for _, k := range f.RequiredBy {
+				if unavailable[k] == "" {
+					unavailable[k] = fmt.Sprintf("%s is on neither %s nor %s", f.Name, upstream.LiveTiming, upstream.Mirror)
+				}
+			}
 		}
 		m.Feeds = append(m.Feeds, feed)
 	}
+	if len(unavailable) == len(g.Kinds) {
+		m.Unavailable = "no data for this session: " + unavailable[g.Kinds[0]]
+	}
 	m.Calls, m.ArchiveHits, m.LoadedAt = j.calls, j.hits, l.now().UTC()
 	return l.publish(ctx, streams.SessionLoaded(g.Year, g.Round, g.Code), &m, j)
+}
+
+// allUnavailable reports whether every kind in kinds is unavailable.
+func allUnavailable(kinds []string, unavailable map[string]string) bool {
+	for _, k := range kinds {
+		if unavailable[k] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // needsCall reports whether fetching host+path will ask the upstream.

@@ -272,7 +272,7 @@ func (p *Planner) budget(ctx context.Context, cmd streams.PlanCommand, plan *gap
 	}
 	var out []streams.Gap
 	var kept []streams.MissingKinds
-	used := 0
+	used, least := 0, 0
 	for i, g := range plan.Gaps {
 		calls := plan.Report.SessionGaps[i].Calls
 		if allowed >= 0 && used+calls > allowed {
@@ -280,6 +280,7 @@ func (p *Planner) budget(ctx context.Context, cmd streams.PlanCommand, plan *gap
 			continue
 		}
 		used += calls
+		least += plan.Report.SessionGaps[i].MinCalls
 		g.RunID = cmd.RunID
 		g.Mirror = host == upstream.Mirror
 		out = append(out, g)
@@ -287,7 +288,7 @@ func (p *Planner) budget(ctx context.Context, cmd streams.PlanCommand, plan *gap
 	}
 	if len(plan.Report.Deferred) > 0 {
 		plan.Report.SessionGaps = kept
-		plan.Report.EstimatedCalls = used
+		plan.Report.EstimatedCalls, plan.Report.EstimatedMinCalls = used, least
 	}
 	return out, nil
 }

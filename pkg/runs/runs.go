@@ -213,9 +213,10 @@ func (a *Accountant) Summarize(ctx context.Context, runID string) (*streams.Summ
 	}
 	if err := a.pool.QueryRow(ctx, `SELECT coalesce(sum(calls),0), coalesce(sum(archive_hits),0), coalesce(sum(pauses),0),
 			coalesce(sum(calls) FILTER (WHERE subject LIKE 'call:%/schedule#%'),0),
-			coalesce((SELECT (report->>'estimated_api_calls')::int FROM runs WHERE run_id=$1),0)
+			coalesce((SELECT (report->>'estimated_api_calls')::int FROM runs WHERE run_id=$1),0),
+			coalesce((SELECT (report->>'estimated_min_api_calls')::int FROM runs WHERE run_id=$1),0)
 		FROM run_loads WHERE run_id=$1`, runID).
-		Scan(&s.APICallsMade, &s.ArchiveHits, &s.RateLimitPauses, &s.ScheduleCalls, &s.EstimatedCalls); err != nil {
+		Scan(&s.APICallsMade, &s.ArchiveHits, &s.RateLimitPauses, &s.ScheduleCalls, &s.EstimatedCalls, &s.EstimatedMinCalls); err != nil {
 		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 	}
 	rows, err := a.pool.Query(ctx, `SELECT round, session, kind, status, reason FROM run_items WHERE run_id=$1 ORDER BY round, session, kind`, runID)

@@ -42,7 +42,7 @@ func TestQuotaWindowIsNeverExceeded(t *testing.T) {
 		limited.Standin.Limit(h, calls, window)
 	}
 	t0 := time.Now()
-	_, sum, made := importRun(t, limited, streams.PlanCommand{Year: 2020})
+	_, sum, made := importRun(t, limited, streams.PlanCommand{Year: 2020, Kinds: []string{"weather"}})
 	took := time.Since(t0)
 	if sum.Status != "completed" || sum.SessionsFailed != 0 {
 		t.Fatalf("summary = %+v", sum)
@@ -61,7 +61,7 @@ func TestQuotaWindowIsNeverExceeded(t *testing.T) {
 	t.Logf("%d calls under %d per %s: %d pauses, %s", made, calls, window, sum.RateLimitPauses, took.Round(time.Millisecond))
 
 	free := start(t)
-	importRun(t, free, streams.PlanCommand{Year: 2020})
+	importRun(t, free, streams.PlanCommand{Year: 2020, Kinds: []string{"weather"}})
 	if a, b := weatherDigest(t, limited), weatherDigest(t, free); a != b {
 		t.Fatalf("rows differ from an unlimited run: %s vs %s", a, b)
 	}
@@ -95,14 +95,14 @@ func TestRetryAfterOnEveryFifthCall(t *testing.T) {
 // calls; the rest is deferred and a later plan picks it up.
 func TestMaxCallsDefersWhatDoesNotFit(t *testing.T) {
 	st := start(t)
-	reply, sum, _ := importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), MaxCalls: 5})
+	reply, sum, _ := importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), MaxCalls: 5, Kinds: []string{"weather"}})
 	if len(reply.Report.SessionGaps) != 2 || len(reply.Report.Deferred) != 3 || reply.Report.EstimatedCalls != 4 {
 		t.Fatalf("report: %d gaps, %d deferred, %d estimated", len(reply.Report.SessionGaps), len(reply.Report.Deferred), reply.Report.EstimatedCalls)
 	}
 	if sum.APICallsMade-sum.ScheduleCalls != 4 {
 		t.Fatalf("sessions took %d calls, the cap allowed 5 (4 planned)", sum.APICallsMade-sum.ScheduleCalls)
 	}
-	reply, _, _ = importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14)})
+	reply, _, _ = importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), Kinds: []string{"weather"}})
 	if len(reply.Report.SessionGaps) != 3 {
 		t.Fatalf("the deferred sessions were not planned again: %d gaps", len(reply.Report.SessionGaps))
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/extractor"
 	"github.com/paddock-f1/paddock/pkg/governor"
+	"github.com/paddock-f1/paddock/pkg/lapsdb"
 	"github.com/paddock-f1/paddock/pkg/loader"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/planner"
@@ -57,6 +58,7 @@ const (
 	ServicePlanner = "planner"
 	ServiceLoader  = "loader"
 	ServiceWeather = "extract-weather"
+	ServiceLaps    = "extract-laps"
 )
 
 // Stack is a running set of services and their connections.
@@ -179,13 +181,15 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err er
 		l := loader.New(st.JS, st.Archive, st.Upstream, st.Governor, cfg.LoaderAckWait, log.With("service", ServiceLoader))
 		st.goRun(ServiceLoader, func() error { return l.Run(rctx) })
 	}
-	if want(ServiceWeather) {
-		n := cfg.ExtractorConcurrency
-		if n <= 0 {
-			n = 4
+	n := cfg.ExtractorConcurrency
+	if n <= 0 {
+		n = 4
+	}
+	for name, kind := range map[string]extractor.Kind{ServiceWeather: weatherdb.Kind(), ServiceLaps: lapsdb.Kind()} {
+		if want(name) {
+			x := extractor.New(kind, st.Pool, st.JS, st.Archive, log.With("service", name))
+			st.goRun(name, func() error { return x.Run(rctx, n) })
 		}
-		x := extractor.New(weatherdb.Kind(), st.Pool, st.JS, st.Archive, log.With("service", ServiceWeather))
-		st.goRun(ServiceWeather, func() error { return x.Run(rctx, n) })
 	}
 	return st, nil
 }

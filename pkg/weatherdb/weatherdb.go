@@ -24,7 +24,7 @@ func Kind() extractor.Kind {
 
 // Parse decodes WeatherData and, when RaceControlMessages is present,
 // dates every sample in UTC.
-func Parse(feeds extractor.Feeds) (any, error) {
+func Parse(_ extractor.Session, feeds extractor.Feeds) (any, error) {
 	samples, err := weather.Parse(feeds["WeatherData.jsonStream"])
 	if err != nil {
 		return nil, fmt.Errorf("WeatherData.jsonStream: %w", err)

@@ -1,6 +1,5 @@
-// Command extract-weather writes weather samples from loaded sessions:
-// one row per WeatherData sample. Run as many instances as needed; they
-// share one durable consumer.
+// Command extract-weather writes weather samples from loaded sessions: one row per WeatherData sample.
+// Run as many instances as needed; they share one durable consumer.
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
 // (messages handled at once per instance, default 4), PADDOCK_HTTP_ADDR
@@ -15,19 +14,21 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/paddock-f1/paddock/pkg/extractor"
 	"github.com/paddock-f1/paddock/pkg/logging"
+	"github.com/paddock-f1/paddock/pkg/weatherdb"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := logging.New(os.Stderr, "extract-weather", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
-	cfg, err := loadConfig()
+	cfg, err := extractor.LoadConfig(":8083")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "extract-weather:", err)
 		os.Exit(2)
 	}
-	if err := run(ctx, cfg, log); err != nil {
+	if err := extractor.Serve(ctx, cfg, weatherdb.Kind(), log); err != nil {
 		log.Error("extract-weather stopped", "err", err)
 		os.Exit(1)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/laps"
+	"github.com/paddock-f1/paddock/pkg/lapsdb"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/pkg/weather"
 	"github.com/paddock-f1/paddock/pkg/weatherdb"
@@ -19,7 +21,7 @@ import (
 
 func cmdExport(ctx context.Context, cfg config, args []string) error {
 	if len(args) == 0 {
-		return usageError("export what? use: paddock export weather --year Y --round R --session NAME")
+		return usageError("export what? use: paddock export weather|laps --year Y --round R --session NAME")
 	}
 	what, args := args[0], args[1:]
 	fs := flag.NewFlagSet("export "+what, flag.ContinueOnError)
@@ -33,11 +35,11 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 		}
 		return usageError("%v", err)
 	}
-	if what != "weather" {
-		return usageError("cannot export %q: this build exports weather", what)
+	if what != "weather" && what != "laps" {
+		return usageError("cannot export %q: this build exports weather and laps", what)
 	}
 	if *year == 0 || *round == 0 || *session == "" {
-		return usageError("export weather needs --year, --round and --session")
+		return usageError("export %s needs --year, --round and --session", what)
 	}
 	name, err := f1.ParseSession(*session)
 	if err != nil {
@@ -48,22 +50,35 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	samples, err := weatherdb.Read(ctx, pool, *year, *round, name)
-	if err != nil {
-		return err
+	// write renders the stored rows; n is how many there are.
+	var write func(io.Writer) error
+	var n int
+	switch what {
+	case "weather":
+		samples, err := weatherdb.Read(ctx, pool, *year, *round, name)
+		if err != nil {
+			return err
+		}
+		n, write = len(samples), func(w io.Writer) error { return weather.WriteCSV(w, samples) }
+	case "laps":
+		rows, err := lapsdb.Read(ctx, pool, *year, *round, name)
+		if err != nil {
+			return err
+		}
+		n, write = len(rows), func(w io.Writer) error { return laps.WriteCSV(w, rows) }
 	}
-	if len(samples) == 0 {
+	if n == 0 {
 		var status, reason string
-		err := pool.QueryRow(ctx, `SELECT status, error FROM extractions WHERE year=$1 AND round=$2 AND session=$3 AND kind='weather'`,
-			*year, *round, name).Scan(&status, &reason)
+		err := pool.QueryRow(ctx, `SELECT status, error FROM extractions WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`,
+			*year, *round, name, what).Scan(&status, &reason)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			return &exitError{code: 1, msg: fmt.Sprintf("no weather stored for %d round %d %s: import it first with 'paddock import --year %d --round %d --session %q --kinds weather'",
-				*year, *round, name, *year, *round, name)}
+			return &exitError{code: 1, msg: fmt.Sprintf("no %s stored for %d round %d %s: import it first with 'paddock import --year %d --round %d --session %q --kinds %s'",
+				what, *year, *round, name, *year, *round, name, what)}
 		case err != nil:
 			return err
 		case status != "done":
-			return &exitError{code: 1, msg: fmt.Sprintf("weather of %d round %d %s is %s: %s", *year, *round, name, status, reason)}
+			return &exitError{code: 1, msg: fmt.Sprintf("%s of %d round %d %s is %s: %s", what, *year, *round, name, status, reason)}
 		}
 	}
 	var w io.Writer = os.Stdout
@@ -76,7 +91,7 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriter(w)
-	if err := weather.WriteCSV(bw, samples); err != nil {
+	if err := write(bw); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return bw.Flush()

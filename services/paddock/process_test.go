@@ -58,7 +58,7 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		for _, svc := range []string{"planner", "loader", "extract-weather", "paddock"} {
+		for _, svc := range []string{"planner", "loader", "extract-weather", "extract-laps", "paddock"} {
 			build := exec.Command("go", "build", "-o", filepath.Join(binDir, svc), "./services/"+svc)
 			build.Dir = root
 			if out, err := build.CombinedOutput(); err != nil {
@@ -137,7 +137,8 @@ func (d *deployment) start(name, addr string) *exec.Cmd {
 	return cmd
 }
 
-// startAll runs planner, loader and two weather extractors and waits for
+// startAll runs planner, loader, two weather extractors and a laps
+// extractor and waits for
 // the planner's /healthz.
 func (d *deployment) startAll() (loader *exec.Cmd) {
 	plannerAddr := freeAddr(d.t)
@@ -145,6 +146,7 @@ func (d *deployment) startAll() (loader *exec.Cmd) {
 	loader = d.start("loader", freeAddr(d.t))
 	d.start("extract-weather", freeAddr(d.t))
 	d.start("extract-weather", freeAddr(d.t))
+	d.start("extract-laps", freeAddr(d.t))
 	waitFor(d.t, 30*time.Second, func() error {
 		resp, err := http.Get("http://" + plannerAddr + "/healthz")
 		if err != nil {
@@ -222,7 +224,7 @@ func (d *deployment) stopAll() {
 func TestServicesAsProcesses(t *testing.T) {
 	d := newDeployment(t)
 	d.startAll()
-	out := d.importOnce("--year", "2019", "--round", "14", "--session", "Q")
+	out := d.importOnce("--year", "2019", "--round", "14", "--session", "Q", "--kinds", "weather")
 	for _, want := range []string{"Import complete", "sessions_succeeded:   1", "api_calls_made:       5"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("import output lacks %q:\n%s", want, out)
@@ -241,6 +243,18 @@ func TestServicesAsProcesses(t *testing.T) {
 	}
 	if csv != string(want) {
 		t.Fatalf("exported weather differs from FastF1's:\n%s", firstDiff(csv, string(want)))
+	}
+	d.importOnce("--year", "2019", "--round", "14", "--session", "Q", "--kinds", "laps")
+	lapsCSV, err := d.paddock("export", "laps", "--year", "2019", "--round", "14", "--session", "Q")
+	if err != nil {
+		t.Fatalf("export laps: %v\n%s", err, lapsCSV)
+	}
+	wantLaps, err := os.ReadFile(filepath.Join(testenv.Reference(t), "2019_14_Italian_Grand_Prix_Qualifying", "laps.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lapsCSV != string(wantLaps) {
+		t.Fatalf("exported laps differ from FastF1's:\n%s", firstDiff(lapsCSV, string(wantLaps)))
 	}
 	out, err = d.paddock("import", "--year", "1949")
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out, "year 1949 is outside the archive") {

@@ -1,4 +1,4 @@
-package main
+package extractor
 
 import (
 	"context"
@@ -6,39 +6,43 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
-	"github.com/paddock-f1/paddock/pkg/extractor"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/store"
-	"github.com/paddock-f1/paddock/pkg/weatherdb"
 	"github.com/paddock-f1/paddock/streams"
 )
 
-// config is the weather extractor's configuration.
-type config struct {
+// Config is an extractor service's configuration.
+type Config struct {
 	NATSURL     string
 	DatabaseURL string
-	HTTPAddr    string
-	Concurrency int
+	HTTPAddr    string // /healthz and /metrics
+	Concurrency int    // messages handled at once by this instance
 }
 
-func loadConfig() (config, error) {
+// LoadConfig reads NATS_URL, DATABASE_URL, PADDOCK_HTTP_ADDR (default
+// httpAddr) and PADDOCK_CONCURRENCY (default 4).
+func LoadConfig(httpAddr string) (Config, error) {
 	r := envconf.New()
-	c := config{
+	c := Config{
 		NATSURL:     r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		DatabaseURL: r.String("DATABASE_URL", store.DefaultURL),
-		HTTPAddr:    r.String("PADDOCK_HTTP_ADDR", ":8083"),
+		HTTPAddr:    r.String("PADDOCK_HTTP_ADDR", httpAddr),
 		Concurrency: r.Int("PADDOCK_CONCURRENCY", 4),
 	}
 	return c, r.Err()
 }
 
-func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	log.Info("starting", "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
+// Serve runs an extractor service of kind until ctx ends: it connects NATS
+// (applying the topology) and PostgreSQL (whose schema is the planner's or
+// 'paddock migrate''s job), serves its ops endpoints and consumes loaded
+// manifests, draining the messages in hand at the end.
+func Serve(ctx context.Context, cfg Config, kind Kind, log *slog.Logger) error {
+	log.Info("starting", "kind", kind.Name, "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-weather", log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-"+kind.Name, log)
 	if err != nil {
 		return err
 	}
@@ -48,15 +52,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
-	// PostgreSQL (the schema is the planner's or 'paddock migrate''s job).
+	// PostgreSQL.
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 
-	// The extractor; drains its messages in hand when ctx ends.
-	x := extractor.New(weatherdb.Kind(), pool, js, arc, log)
+	// The extractor and its ops endpoints.
+	x := New(kind, pool, js, arc, log)
 	errs := make(chan error, 1)
 	go func() {
 		errs <- ops.Serve(ctx, cfg.HTTPAddr, func(ctx context.Context) error { return pool.Ping(ctx) }, log)

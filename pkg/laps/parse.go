@@ -1,0 +1,190 @@
+package laps
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paddock-f1/paddock/pkg/livetiming"
+)
+
+// dur is a nanosecond duration that can be missing (nat), mirroring pandas'
+// NaT: every ordering comparison involving nat is false.
+type dur int64
+
+// nat is the missing duration.
+const nat dur = math.MinInt64
+
+func (d dur) ok() bool { return d != nat }
+
+// lt reports a < b, false when either is missing.
+func lt(a, b dur) bool { return a.ok() && b.ok() && a < b }
+
+// eq reports a == b, false when either is missing.
+func eq(a, b dur) bool { return a.ok() && b.ok() && a == b }
+
+// add returns a+b, missing when either is missing.
+func add(a, b dur) dur {
+	if !a.ok() || !b.ok() {
+		return nat
+	}
+	return a + b
+}
+
+// sub returns a-b, missing when either is missing.
+func sub(a, b dur) dur {
+	if !a.ok() || !b.ok() {
+		return nat
+	}
+	return a - b
+}
+
+// ptr converts to the public nullable form.
+func (d dur) ptr() *time.Duration {
+	if !d.ok() {
+		return nil
+	}
+	v := time.Duration(d)
+	return &v
+}
+
+// parseClock parses a live-timing time string such as "1:23.456", "23.456"
+// or "1:02:03.4" the way FastF1's to_timedelta does: optional hours and
+// minutes, up to 6 fractional digits (more are truncated). It returns nat
+// for an empty or malformed string.
+func parseClock(s string) dur {
+	if s == "" {
+		return nat
+	}
+	parts := strings.Split(s, ":")
+	var h, m int64
+	var sec string
+	var err error
+	switch len(parts) {
+	case 3:
+		if h, err = pyInt(parts[0]); err != nil {
+			return nat
+		}
+		if m, err = pyInt(parts[1]); err != nil {
+			return nat
+		}
+		sec = parts[2]
+	case 2:
+		if m, err = pyInt(parts[0]); err != nil {
+			return nat
+		}
+		sec = parts[1]
+	case 1:
+		sec = parts[0]
+	default:
+		return nat
+	}
+	var us int64
+	if i := strings.IndexByte(sec, '.'); i >= 0 {
+		frac := sec[i+1:]
+		sec = sec[:i]
+		if strings.Contains(frac, ".") {
+			return nat
+		}
+		if len(frac) < 6 {
+			frac += strings.Repeat("0", 6-len(frac))
+		} else {
+			frac = frac[:6]
+		}
+		if us, err = pyInt(frac); err != nil {
+			return nat
+		}
+	}
+	sv, err := pyInt(sec)
+	if err != nil {
+		return nat
+	}
+	return dur(((h*60+m)*60+sv)*int64(time.Second) + us*int64(time.Microsecond))
+}
+
+// pyInt parses an integer like Python's int(): optional surrounding spaces
+// and an optional sign.
+func pyInt(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "+")
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// feedLine is one decoded jsonStream line with its payload as an object.
+type feedLine struct {
+	t   dur
+	raw json.RawMessage
+}
+
+// decodeFeed decodes a jsonStream body; name is used in errors.
+func decodeFeed(name string, body []byte) ([]feedLine, error) {
+	st, err := livetiming.Decode(body, false)
+	if err != nil {
+		return nil, fmt.Errorf("laps: decode %s: %w", name, err)
+	}
+	out := make([]feedLine, 0, len(st.Lines))
+	for _, l := range st.Lines {
+		out = append(out, feedLine{t: dur(l.Offset), raw: l.Data})
+	}
+	return out, nil
+}
+
+// objectKeys returns the member names of a JSON object in document order
+// (Python dicts keep this order; Go maps do not). It returns nil when raw is
+// not an object.
+func objectKeys(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := tok.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return keys
+		}
+	}
+	return keys
+}
+
+// str returns v as a string when it is one.
+func str(v any) (string, bool) {
+	s, ok := v.(string)
+	return s, ok
+}
+
+// num returns v as a number when it is a JSON number.
+func num(v any) (float64, bool) {
+	f, ok := v.(float64)
+	return f, ok
+}
+
+// get walks nested objects; nil when any step is missing or not an object.
+func get(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// truthyStr returns the string at v when it is a non-empty string (Python
+// truthiness of the value FastF1 tests).
+func truthyStr(v any) (string, bool) {
+	s, ok := v.(string)
+	return s, ok && s != ""
+}

@@ -1,0 +1,651 @@
+package laps
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// fiveSec is the window within which late values still belong to the
+// previous lap (and a pit exit to the next lap).
+const fiveSec = dur(5 * time.Second)
+
+// maxLapTime: longer LastLapTime values are ignored (gaps between Q1/Q2/Q3).
+const maxLapTime = dur(150 * time.Second)
+
+// tLap is one lap of the TimingData stage (FastF1's stage-1 laps table).
+type tLap struct {
+	time        dur
+	driver      string
+	lapTime     dur
+	lapTimeNone bool // source sent an explicitly empty LastLapTime
+	number      int
+	pitOut      dur
+	pitIn       dur
+	sec         [3]dur // sector times
+	secT        [3]dur // sector session times
+	speed       [4]float64
+	pb          bool
+}
+
+func emptyTLap() tLap {
+	return tLap{time: nat, lapTime: nat, pitOut: nat, pitIn: nat,
+		sec: [3]dur{nat, nat, nat}, secT: [3]dur{nat, nat, nat},
+		speed: [4]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
+}
+
+// drvMsg is one TimingData update for one driver.
+type drvMsg struct {
+	t   dur
+	m   map[string]any
+	raw json.RawMessage
+}
+
+// streamRow is a sample of FastF1's timing stream table (forward filled).
+type streamRow struct {
+	t   dur
+	gap string // GapToLeader, "" = NaN
+}
+
+// timingResult is the output of the TimingData stage.
+type timingResult struct {
+	laps     []tLap // grouped per driver, drivers in order of first appearance
+	drivers  []string
+	splits   [3]dur
+	warnings []string
+}
+
+// TimingStage runs only FastF1's TimingData stage (`_extended_timing_data`,
+// including the race lap alignment) on a TimingData.jsonStream body and
+// returns its laps as Lap values: Time, DriverNumber, LapTime, LapNumber
+// (NumberOfLaps), PitOutTime, PitInTime, sector and speed columns and
+// IsPersonalBest are set; everything else is zero. splitTimes are the
+// approximate session times at which Q1/Q2/Q3 started (24 h when absent).
+// It fails only when the body cannot be decoded.
+func TimingStage(timingData []byte) (laps []Lap, splitTimes [3]time.Duration, warnings []string, err error) {
+	tr, err := timingStage(timingData)
+	if err != nil {
+		return nil, splitTimes, nil, err
+	}
+	for _, l := range tr.laps {
+		laps = append(laps, l.public())
+	}
+	for i, s := range tr.splits {
+		splitTimes[i] = time.Duration(s)
+	}
+	return laps, splitTimes, tr.warnings, nil
+}
+
+func (l *tLap) public() Lap {
+	pb := l.pb
+	out := Lap{
+		Time: l.time.ptr(), DriverNumber: l.driver, LapTime: l.lapTime.ptr(), LapNumber: l.number,
+		PitOutTime: l.pitOut.ptr(), PitInTime: l.pitIn.ptr(),
+		Sector1Time: l.sec[0].ptr(), Sector2Time: l.sec[1].ptr(), Sector3Time: l.sec[2].ptr(),
+		Sector1SessionTime: l.secT[0].ptr(), Sector2SessionTime: l.secT[1].ptr(), Sector3SessionTime: l.secT[2].ptr(),
+		IsPersonalBest: &pb,
+	}
+	sp := [4]**float64{&out.SpeedI1, &out.SpeedI2, &out.SpeedFL, &out.SpeedST}
+	for i, v := range l.speed {
+		if !math.IsNaN(v) {
+			x := v
+			*sp[i] = &x
+		}
+	}
+	return out
+}
+
+func timingStage(body []byte) (*timingResult, error) {
+	lines, err := decodeFeed("TimingData", body)
+	if err != nil {
+		return nil, err
+	}
+	perDrv := map[string][]drvMsg{}
+	var order []string
+	for _, ln := range lines {
+		var top struct {
+			Lines map[string]json.RawMessage `json:"Lines"`
+		}
+		if err := json.Unmarshal(ln.raw, &top); err != nil || len(top.Lines) == 0 {
+			continue
+		}
+		drvs := top.Lines
+		keys := make([]string, 0, len(drvs))
+		for k := range drvs {
+			keys = append(keys, k)
+		}
+		if len(keys) > 1 { // document order matters (row order, FastF1 dicts)
+			var rawTop struct {
+				Lines json.RawMessage `json:"Lines"`
+			}
+			if json.Unmarshal(ln.raw, &rawTop) != nil {
+				continue
+			}
+			keys = objectKeys(rawTop.Lines)
+		}
+		for _, drv := range keys {
+			raw := drvs[drv]
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+				continue
+			}
+			if _, seen := perDrv[drv]; !seen {
+				order = append(order, drv)
+			}
+			perDrv[drv] = append(perDrv[drv], drvMsg{t: ln.t, m: m, raw: raw})
+		}
+	}
+	res := &timingResult{splits: [3]dur{dur(24 * time.Hour), dur(24 * time.Hour), dur(24 * time.Hour)}}
+	streams := map[string][]streamRow{}
+	for _, drv := range order {
+		laps, splits, warns := driverLaps(drv, perDrv[drv])
+		res.warnings = append(res.warnings, warns...)
+		if laps == nil {
+			continue
+		}
+		for i := range splits {
+			if i < 3 && splits[i] < res.splits[i] {
+				res.splits[i] = splits[i]
+			}
+		}
+		res.drivers = append(res.drivers, drv)
+		res.laps = append(res.laps, laps...)
+		streams[drv] = driverStream(perDrv[drv])
+	}
+	if w := alignLaps(res, streams); w != "" {
+		res.warnings = append(res.warnings, w)
+	}
+	return res, nil
+}
+
+// driverStream builds the GapToLeader part of FastF1's stream table for one
+// driver: a row whenever Position, GapToLeader or the interval changes.
+func driverStream(msgs []drvMsg) []streamRow {
+	var rows []streamRow
+	gap := ""
+	for _, msg := range msgs {
+		newEntry := false
+		if v := msg.m["Position"]; v != nil && v != "" {
+			newEntry = true
+		}
+		if s, ok := truthyStr(msg.m["GapToLeader"]); ok {
+			gap = s
+			newEntry = true
+		}
+		if _, ok := truthyStr(get(msg.m, "IntervalToPositionAhead", "Value")); ok {
+			newEntry = true
+		}
+		if newEntry {
+			rows = append(rows, streamRow{t: msg.t, gap: gap})
+		}
+	}
+	return rows
+}
+
+// driverLaps is FastF1's per-driver lap reconstruction from TimingData.
+// It returns nil laps when the driver never completed a lap.
+func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
+	var warns []string
+	var integrity []int
+
+	// Pass 1: lap boundaries.
+	times := []dur{nat}
+	{
+		lapcnt, api := 0, 0
+		inPast, outOfPit := false, false
+		for _, msg := range msgs {
+			nl, hasNL := num(msg.m["NumberOfLaps"])
+			if inPast && hasNL && nl == float64(api) {
+				inPast = false
+			}
+			if hasNL && nl < float64(api) {
+				warns = append(warns, fmt.Sprintf("Driver %2s: Ignoring late data for a previously processed lap.The data may contain errors (previous: %v; current %d)", drv, nl, lapcnt))
+				inPast = true
+				continue
+			}
+			if inPast {
+				continue
+			}
+			if b, ok := msg.m["InPit"].(bool); ok && !b {
+				outOfPit = true
+			}
+			if hasNL && nl > float64(api) {
+				api++
+				if outOfPit {
+					times[lapcnt] = msg.t
+					lapcnt++
+					times = append(times, nat)
+				}
+			}
+		}
+	}
+
+	rows := make([]tLap, len(times))
+	for i := range rows {
+		rows[i] = emptyTLap()
+	}
+	type pbEntry struct{ t, v dur }
+	var pbs []pbEntry
+	splits := []dur{0}
+	pitstops := -1
+	lapcnt, api := 0, 0
+	inPast := false
+	for _, msg := range msgs {
+		nl, hasNL := num(msg.m["NumberOfLaps"])
+		if inPast && hasNL && nl == float64(api) {
+			inPast = false
+		}
+		if inPast || (hasNL && nl < float64(api)) {
+			inPast = true
+			continue
+		}
+		t := msg.t
+		off := 0
+		if lapcnt > 0 && lt(sub(t, times[lapcnt-1]), fiveSec) {
+			off = 1
+		}
+		if secs, ok := msg.m["Sectors"].(map[string]any); ok {
+			for i, sn := range [3]string{"0", "1", "2"} {
+				if s, ok := truthyStr(get(secs, sn, "Value")); ok {
+					rows[lapcnt-off].sec[i] = parseClock(s)
+					rows[lapcnt-off].secT[i] = t
+				}
+			}
+		}
+		if llt, ok := msg.m["LastLapTime"].(map[string]any); ok && len(llt) > 0 {
+			if v, ok := llt["Value"]; ok && v != nil {
+				s, _ := str(v)
+				d := parseClock(s)
+				if !d.ok() {
+					rows[lapcnt-off].lapTime = nat
+					rows[lapcnt-off].lapTimeNone = true
+				} else if d < maxLapTime {
+					rows[lapcnt-off].lapTime = d
+					rows[lapcnt-off].lapTimeNone = false
+				}
+			}
+		}
+		if sp, ok := msg.m["Speeds"].(map[string]any); ok {
+			for i, k := range [4]string{"I1", "I2", "FL", "ST"} { // tLap.speed order
+				if s, ok := truthyStr(get(sp, k, "Value")); ok {
+					f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+					if err != nil {
+						continue
+					}
+					if k == "ST" {
+						rows[lapcnt].speed[i] = f
+					} else {
+						rows[lapcnt-off].speed[i] = f
+					}
+				}
+			}
+		}
+		if ip, ok := msg.m["InPit"]; ok {
+			if b, isBool := ip.(bool); isBool && b {
+				if pitstops >= 0 {
+					rows[lapcnt].pitIn = t
+				}
+			} else if isBool && !b {
+				if (hasNL && nl > float64(api)) || lt(sub(times[lapcnt], t), fiveSec) {
+					rows[lapcnt+1].pitOut = t
+				} else {
+					rows[lapcnt].pitOut = t
+				}
+				pitstops++
+			}
+		}
+		if s, ok := truthyStr(get(msg.m, "BestLapTime", "Value")); ok {
+			if d := parseClock(s); d.ok() {
+				pbs = append(pbs, pbEntry{t, d})
+			}
+		}
+		if blt, ok := msg.m["BestLapTimes"].(map[string]any); ok && len(blt) > 0 {
+			var rawDrv map[string]json.RawMessage
+			if json.Unmarshal(msg.raw, &rawDrv) == nil {
+				if keys := objectKeys(rawDrv["BestLapTimes"]); len(keys) > 0 {
+					if n, err := strconv.Atoi(keys[0]); err == nil && n+1 > len(splits) {
+						splits = append(splits, t)
+					}
+				}
+			}
+		}
+		if hasNL && nl > float64(api) {
+			api++
+			if pitstops >= 0 {
+				rows[lapcnt].time = t
+				rows[lapcnt].number = lapcnt + 1
+				rows[lapcnt].driver = drv
+				lapcnt++
+			}
+		}
+	}
+	if lapcnt == 0 {
+		return nil, splits, warns
+	}
+	dataIn := func(l *tLap) bool {
+		for _, s := range l.sec {
+			if s.ok() {
+				return true
+			}
+		}
+		for _, v := range l.speed {
+			if !math.IsNaN(v) {
+				return true
+			}
+		}
+		return l.lapTime.ok()
+	}
+	if dataIn(&rows[lapcnt]) {
+		rows[lapcnt].number = lapcnt + 1
+		rows[lapcnt].driver = drv
+	} else {
+		rows = rows[:len(rows)-1]
+	}
+	if len(rows) > 0 && !dataIn(&rows[0]) {
+		rows = rows[1:]
+		for i := range rows {
+			rows[i].number--
+		}
+	}
+	if len(rows) == 0 {
+		return nil, splits, warns
+	}
+
+	for i := range rows {
+		r := &rows[i]
+		var sum dur
+		var na []int
+		for k := 0; k < 3; k++ {
+			if !r.sec[k].ok() {
+				na = append(na, k)
+				continue
+			}
+			sum += r.sec[k]
+		}
+		if !r.lapTimeNone && r.lapTime.ok() && sum > r.lapTime {
+			r.lapTime = nat
+			integrity = append(integrity, i+1)
+		}
+		if r.lapTimeNone {
+			r.lapTimeNone = false
+			if len(na) == 0 {
+				r.lapTime = sum
+			} else {
+				r.lapTime = nat
+			}
+		}
+		if i == 0 {
+			continue
+		}
+		prev := &rows[i-1]
+		if len(na) == 0 && !r.lapTime.ok() && eq(prev.lapTime, sum) {
+			r.lapTime = sum
+		} else if len(na) == 1 && r.lapTime.ok() {
+			k := na[0]
+			var others dur
+			for j := 0; j < 3; j++ {
+				if j != k {
+					others += r.sec[j]
+				}
+			}
+			if s := r.lapTime - others; eq(s, prev.sec[k]) {
+				r.sec[k] = s
+			}
+		}
+	}
+
+	// Lap end sync: earliest trigger of the sector session times wins.
+	for i := range rows {
+		r := &rows[i]
+		var sum dur
+		minT := r.time
+		steps := [3]struct{ st, sess dur }{{0, r.secT[2]}, {r.sec[2], r.secT[1]}, {r.sec[1], r.secT[0]}}
+		for _, s := range steps {
+			if !s.sess.ok() {
+				continue
+			}
+			if !s.st.ok() {
+				break
+			}
+			sum += s.st
+			if nt := s.sess + sum; !minT.ok() || nt < minT {
+				minT = nt
+			}
+		}
+		if i > 0 && lt(minT, rows[i-1].time) {
+			integrity = append(integrity, i+1)
+			continue
+		}
+		r.time = minT
+	}
+	if last := &rows[len(rows)-1]; !last.time.ok() {
+		if last.pitIn.ok() {
+			last.time = last.pitIn
+		} else {
+			rows = rows[:len(rows)-1]
+		}
+	}
+	if len(rows) == 0 {
+		return nil, splits, warns
+	}
+	for i := len(rows) - 1; i > 0; i-- {
+		if nt := sub(rows[i].time, rows[i].lapTime); lt(nt, rows[i-1].time) {
+			if i > 1 && lt(nt, rows[i-2].time) {
+				integrity = append(integrity, i+1)
+			} else {
+				rows[i-1].time = nt
+			}
+		}
+	}
+	for i := 0; i < len(rows)-1; i++ {
+		cur, nx := &rows[i], &rows[i+1]
+		if !cur.time.ok() || !nx.lapTime.ok() {
+			continue
+		}
+		if nt := cur.time + nx.lapTime; lt(nt, nx.time) {
+			nx.time = nt
+		}
+		acc := cur.time
+		for k := 0; k < 3; k++ {
+			if !nx.sec[k].ok() {
+				break
+			}
+			acc += nx.sec[k]
+			if lt(acc, nx.secT[k]) {
+				nx.secT[k] = acc
+			}
+		}
+	}
+
+	// Personal bests: walk the BestLapTime history backwards per quali part.
+	cur := len(splits) - 1
+	var confirmed []dur
+	for i := len(pbs) - 1; i >= 0; i-- {
+		p := pbs[i]
+		if cur >= 0 && p.t < splits[cur] {
+			cur--
+			confirmed = confirmed[:0]
+		}
+		if len(confirmed) > 0 {
+			skip := false
+			mn := confirmed[0]
+			for _, c := range confirmed {
+				if c == p.v {
+					skip = true
+				}
+				mn = min(mn, c)
+			}
+			if skip || p.v < mn {
+				continue
+			}
+		}
+		confirmed = append(confirmed, p.v)
+		for j := range rows {
+			if eq(rows[j].lapTime, p.v) {
+				rows[j].pb = true
+				break
+			}
+		}
+	}
+	if lt(rows[0].pitIn, rows[0].pitOut) {
+		rows[0].pitIn = nat
+	}
+	if len(integrity) > 0 {
+		parts := make([]string, len(integrity))
+		for i, n := range integrity {
+			parts[i] = strconv.Itoa(n)
+		}
+		warns = append(warns, fmt.Sprintf("Driver %2s: Encountered %d timing integrity error(s) near lap(s): [%s].", drv, len(integrity), strings.Join(parts, ", ")))
+	}
+	return rows, splits, warns
+}
+
+// alignLaps shifts each driver's lap end times so that the gaps between
+// drivers match the GapToLeader values of the stream (FastF1 `_align_laps`,
+// effective in races only: other sessions carry no GapToLeader). It returns
+// a warning, or "" when nothing is worth reporting.
+func alignLaps(res *timingResult, streams map[string][]streamRow) string {
+	anyGap := false
+	for _, rows := range streams {
+		for _, r := range rows {
+			if r.gap != "" {
+				anyGap = true
+			}
+		}
+	}
+	if !anyGap {
+		return ""
+	}
+	byDrv := map[string][]int{} // driver -> indices into res.laps
+	nLaps := 0
+	for i, l := range res.laps {
+		byDrv[l.driver] = append(byDrv[l.driver], i)
+		nLaps = max(nLaps, l.number)
+	}
+	lapAt := func(drv string, idx int) (*tLap, bool) {
+		ix := byDrv[drv]
+		if idx >= len(ix) {
+			return nil, false
+		}
+		return &res.laps[ix[idx]], true
+	}
+	gapFor := func(drv string, idx int) (string, bool) {
+		l, ok := lapAt(drv, idx)
+		if !ok {
+			return "", false
+		}
+		rows := streams[drv]
+		best, bestD := -1, dur(0)
+		for i, r := range rows {
+			d := sub(r.t, l.time)
+			if !d.ok() {
+				continue
+			}
+			if d < 0 {
+				d = -d
+			}
+			if best < 0 || d < bestD {
+				best, bestD = i, d
+			}
+		}
+		if best < 0 {
+			return "", false
+		}
+		return rows[best].gap, true
+	}
+	expected := map[string]dur{}
+	delta := map[string]dur{}
+	var deltaOrder []string
+	for off := 0; off < nLaps; off++ {
+		leader := ""
+		var active []string
+		skip := map[string]bool{}
+		seen := map[string]bool{}
+		for _, l := range res.laps {
+			if l.number != off+1 {
+				continue
+			}
+			if !seen[l.driver] {
+				seen[l.driver] = true
+				active = append(active, l.driver)
+			}
+			if l.pitIn.ok() || l.pitOut.ok() {
+				skip[l.driver] = true
+			}
+		}
+		for _, drv := range active {
+			if skip[drv] {
+				continue
+			}
+			g, ok := gapFor(drv, off)
+			if !ok || g == "" {
+				// FastF1 raises on a missing gap and gives up aligning.
+				return "Failed to align laps between drivers!"
+			}
+			if strings.Contains(g, "LAP") {
+				leader = drv
+			} else if _, has := delta[drv]; !has {
+				if eg := parseClock(g); eg.ok() {
+					expected[drv] = eg
+				}
+			}
+		}
+		if leader == "" {
+			continue
+		}
+		ll, ok := lapAt(leader, off)
+		if !ok {
+			return "Failed to align laps between drivers!"
+		}
+		if _, has := delta[leader]; !has {
+			delta[leader] = 0
+			deltaOrder = append(deltaOrder, leader)
+		}
+		ref := delta[leader]
+		for drv, eg := range expected {
+			if _, has := delta[drv]; has {
+				continue
+			}
+			ol, ok := lapAt(drv, off)
+			if !ok {
+				return "Failed to align laps between drivers!"
+			}
+			delta[drv] = add(sub(eg, sub(ol.time, ll.time)), ref)
+			deltaOrder = append(deltaOrder, drv)
+		}
+		if len(active) <= len(delta) {
+			break
+		}
+	}
+	if len(delta) == 0 {
+		return "Failed to align laps between drivers!"
+	}
+	maxD := nat
+	for _, d := range delta {
+		if d.ok() && (!maxD.ok() || d > maxD) {
+			maxD = d
+		}
+	}
+	if !maxD.ok() || maxD < 0 {
+		maxD = 0
+	}
+	for drv, d := range delta {
+		d = sub(d, maxD)
+		for _, i := range byDrv[drv] {
+			res.laps[i].time = add(res.laps[i].time, d)
+		}
+	}
+	var unaligned []string
+	for _, drv := range res.drivers {
+		if _, has := delta[drv]; !has {
+			unaligned = append(unaligned, drv)
+		}
+	}
+	if len(unaligned) > 0 {
+		return fmt.Sprintf("Failed to align laps for drivers: %v", unaligned)
+	}
+	return ""
+}
