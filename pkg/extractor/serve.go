@@ -35,7 +35,7 @@ func LoadConfig(httpAddr string) (Config, error) {
 
 // Serve runs an extractor service of kind until ctx ends: it connects NATS
 // (applying the topology) and PostgreSQL (whose schema is the planner's or
-// 'paddock migrate''s job), serves its ops endpoints and consumes loaded
+// 'paddock migrate”s job), serves its ops endpoints and consumes loaded
 // manifests, draining the messages in hand at the end.
 func Serve(ctx context.Context, cfg Config, kind Kind, log *slog.Logger) error {
 	log.Info("starting", "kind", kind.Name, "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),

@@ -15,8 +15,8 @@ import (
 	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/extractor"
-	"github.com/paddock-f1/paddock/pkg/logging"
 	"github.com/paddock-f1/paddock/pkg/lapsdb"
+	"github.com/paddock-f1/paddock/pkg/logging"
 )
 
 func main() {
