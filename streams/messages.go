@@ -26,6 +26,9 @@ type PlanCommand struct {
 	// whose estimate does not fit (also in the remaining quota) are
 	// deferred to a later plan.
 	MaxCalls int `json:"max_calls,omitempty"`
+	// DryRun asks for the gap report only: no run, nothing published (a
+	// season whose schedule is unknown still has its schedule loaded).
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // SessionRef names one session of a season.
@@ -78,19 +81,20 @@ type PlanReply struct {
 // Gap asks the loader to load one session (or, with Schedule set, the
 // season schedule) for the listed kinds.
 type Gap struct {
-	V        int       `json:"v"`
-	RunID    string    `json:"run_id"`
-	Schedule bool      `json:"schedule,omitempty"`
-	Year     int       `json:"year"`
-	Round    int       `json:"round,omitempty"`
-	Session  string    `json:"session,omitempty"`
-	Code     string    `json:"code,omitempty"`
-	Path     string    `json:"path,omitempty"` // archive path of the session, relative to /static/
-	Ended    time.Time `json:"ended,omitempty"`
-	Mirror   bool      `json:"mirror,omitempty"` // the season is served by the mirror: ask it first
-	Kinds    []string  `json:"kinds,omitempty"`
-	Force    bool      `json:"force,omitempty"`
-	Refetch  bool      `json:"refetch,omitempty"`
+	V          int       `json:"v"`
+	RunID      string    `json:"run_id"`
+	Schedule   bool      `json:"schedule,omitempty"`
+	Year       int       `json:"year"`
+	Round      int       `json:"round,omitempty"`
+	Session    string    `json:"session,omitempty"`
+	Code       string    `json:"code,omitempty"`
+	Path       string    `json:"path,omitempty"` // archive path of the session, relative to /static/
+	Ended      time.Time `json:"ended,omitempty"`
+	Mirror     bool      `json:"mirror,omitempty"`      // the season is served by the mirror: ask it first
+	CircuitKey int       `json:"circuit_key,omitempty"` // the event's circuit (corrected); 0 = learn it from SessionInfo
+	Kinds      []string  `json:"kinds,omitempty"`
+	Force      bool      `json:"force,omitempty"`
+	Refetch    bool      `json:"refetch,omitempty"`
 }
 
 // Feed statuses in a manifest.
@@ -128,6 +132,7 @@ type Manifest struct {
 	Kinds       []string  `json:"kinds,omitempty"`
 	Force       bool      `json:"force,omitempty"`
 	Unavailable string    `json:"unavailable,omitempty"` // reason when the session is not available at all
+	CircuitKey  int       `json:"circuit_key,omitempty"` // the layout loaded for per-event kinds
 	Feeds       []Feed    `json:"feeds"`
 	Calls       int       `json:"calls"`        // real upstream requests made for this load
 	ArchiveHits int       `json:"archive_hits"` // feeds served by the archive

@@ -35,6 +35,8 @@ type Feeds map[string][]byte
 type Session struct {
 	Year, Round int
 	Name        string
+	// CircuitKey is the event's circuit as loaded (per-event kinds).
+	CircuitKey int
 }
 
 // Kind is what a data kind plugs in.
@@ -95,7 +97,7 @@ type outcome struct {
 
 // Extract decides and records the outcome of the kind for manifest m.
 func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
-	s := Session{Year: m.Year, Round: m.Round, Name: m.Session}
+	s := Session{Year: m.Year, Round: m.Round, Name: m.Session, CircuitKey: m.CircuitKey}
 	o := &outcome{Extraction: streams.Extraction{
 		V: streams.SchemaVersion, RunID: m.RunID, Kind: x.kind.Name,
 		Year: m.Year, Round: m.Round, Session: m.Session, Digest: m.Digest(),

@@ -74,6 +74,9 @@ type Kind struct {
 	Version int
 	// Feeds are the upstream documents the kind reads.
 	Feeds []FeedNeed
+	// PerEvent kinds are loaded once per event (with one of its sessions)
+	// and done for the whole event.
+	PerEvent bool
 }
 
 // FeedNeed is a document a kind reads for a session. A kind is
@@ -84,8 +87,13 @@ type FeedNeed struct {
 	// empty for a Jolpica document.
 	File string
 	// Jolpica names a Jolpica document: JolpicaLap1 or JolpicaResults.
-	Jolpica  string
-	Optional bool
+	Jolpica string
+	// MultiViewer marks the event's circuit layout document.
+	MultiViewer bool
+	// KeyLookup marks a feed read only to learn the circuit key, not
+	// needed when the schedule knows it.
+	KeyLookup bool
+	Optional  bool
 	// When limits the feed to some sessions; nil = every session.
 	When func(year int, session string) bool
 }
@@ -94,6 +102,8 @@ type FeedNeed struct {
 const (
 	JolpicaLap1    = "jolpica:lap1"    // /ergast/f1/{y}/{r}/laps/1.json: lap-1 times of a race
 	JolpicaResults = "jolpica:results" // the session's results document, as FastF1 reads it
+	// MultiViewerCircuit is /api/v1/circuits/{key}/{year}: the circuit layout.
+	MultiViewerCircuit = "multiviewer:circuit"
 )
 
 // RaceLike reports whether a session is run as a race (FastF1's rule:
@@ -148,6 +158,13 @@ var kinds = map[string]Kind{
 		{File: "LapCount.jsonStream", Optional: true, When: RaceLike},
 		{Jolpica: JolpicaLap1, Optional: true, When: func(_ int, s string) bool { return s == "Race" }},
 		{Jolpica: JolpicaResults, Optional: true, When: func(y int, s string) bool { return JolpicaResultsPath(y, 1, s) != "" }},
+	}},
+	"drivers": {Name: "drivers", Version: 1, Feeds: []FeedNeed{
+		{File: "DriverList.jsonStream"},
+	}},
+	"circuit": {Name: "circuit", Version: 1, PerEvent: true, Feeds: []FeedNeed{
+		{MultiViewer: true},
+		{File: "SessionInfo.jsonStream", Optional: true, KeyLookup: true},
 	}},
 }
 
@@ -207,6 +224,7 @@ var typicalSize = map[string]int{
 	JolpicaResults:                   12000,
 	"WeatherData.jsonStream":         15000,
 	"DriverList.jsonStream":          20000,
+	MultiViewerCircuit:               16000,
 	"TimingAppData.jsonStream":       70000,
 	"TimingData.jsonStream":          1500000,
 }
@@ -223,15 +241,21 @@ type Feed struct {
 
 // Hosts of the upstream documents (the upstream package names them too).
 const (
-	LiveTimingHost = "livetiming.formula1.com"
-	JolpicaHost    = "api.jolpi.ca"
+	LiveTimingHost  = "livetiming.formula1.com"
+	JolpicaHost     = "api.jolpi.ca"
+	MultiViewerHost = "api.multiviewer.app"
 )
+
+// CircuitPath is MultiViewer's path of a circuit layout.
+func CircuitPath(key, year int) string { return fmt.Sprintf("/api/v1/circuits/%d/%d", key, year) }
 
 // SessionFeeds lists the documents the given kinds need for one session,
 // in fetch order: feeds some kind requires first, cheapest first, then the
 // optional ones, cheapest first. archivePath is the session's path under
-// /static/.
-func SessionFeeds(kindNames []string, year, round int, session, archivePath string) []Feed {
+// /static/; circuitKey is the event's circuit key, 0 when the schedule
+// does not know it: then the circuit layout's Path is empty, to be filled
+// from SessionInfo by the loader, and it comes last.
+func SessionFeeds(kindNames []string, year, round int, session, archivePath string, circuitKey int) []Feed {
 	byName := map[string]*Feed{}
 	var order []string
 	for _, name := range kindNames {
@@ -240,7 +264,7 @@ func SessionFeeds(kindNames []string, year, round int, session, archivePath stri
 			continue
 		}
 		for _, need := range k.Feeds {
-			if need.When != nil && !need.When(year, session) {
+			if need.When != nil && !need.When(year, session) || need.KeyLookup && circuitKey != 0 {
 				continue
 			}
 			f := Feed{Name: need.File, Host: LiveTimingHost, Path: "/static/" + archivePath + need.File}
@@ -249,6 +273,12 @@ func SessionFeeds(kindNames []string, year, round int, session, archivePath stri
 				f = Feed{Name: JolpicaLap1, Host: JolpicaHost, Path: fmt.Sprintf("/ergast/f1/%d/%d/laps/1.json", year, round)}
 			case JolpicaResults:
 				f = Feed{Name: JolpicaResults, Host: JolpicaHost, Path: JolpicaResultsPath(year, round, session)}
+			}
+			if need.MultiViewer {
+				f = Feed{Name: MultiViewerCircuit, Host: MultiViewerHost}
+				if circuitKey != 0 {
+					f.Path = CircuitPath(circuitKey, year)
+				}
 			}
 			have := byName[f.Name]
 			if have == nil {
@@ -269,6 +299,9 @@ func SessionFeeds(kindNames []string, year, round int, session, archivePath stri
 		out = append(out, *byName[n])
 	}
 	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Path == "") != (out[j].Path == "") {
+			return out[j].Path == "" // a path still to learn goes last
+		}
 		if out[i].Optional != out[j].Optional {
 			return !out[i].Optional
 		}
@@ -279,8 +312,11 @@ func SessionFeeds(kindNames []string, year, round int, session, archivePath stri
 
 // Name is the feed's key in a manifest: its file or Jolpica document name.
 func (n FeedNeed) Name() string {
-	if n.File != "" {
+	switch {
+	case n.File != "":
 		return n.File
+	case n.MultiViewer:
+		return MultiViewerCircuit
 	}
 	return n.Jolpica
 }
@@ -294,4 +330,14 @@ func (k Kind) FeedsFor(year int, session string) []FeedNeed {
 		}
 	}
 	return out
+}
+
+// CorrectCircuitKey applies the known correction of live-timing circuit
+// keys: the feed labels Mugello (2020) with key 149 and short name
+// "Mugello", which MultiViewer knows as 146 (FastF1 applies the same).
+func CorrectCircuitKey(key int, shortName string) int {
+	if key == 149 && shortName == "Mugello" {
+		return 146
+	}
+	return key
 }

@@ -41,7 +41,7 @@ func TestParseKinds(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, []string{"weather"}) {
 		t.Fatalf("got %v, %v", got, err)
 	}
-	if _, err := ParseKinds([]string{"tyres"}); err == nil || !strings.Contains(err.Error(), "use one of laps, weather") {
+	if _, err := ParseKinds([]string{"tyres"}); err == nil || !strings.Contains(err.Error(), "use one of circuit, drivers, laps, weather") {
 		t.Fatalf("unknown kind: err = %v", err)
 	}
 	all, _ := ParseKinds(nil)
@@ -58,14 +58,14 @@ func TestSessionFeeds(t *testing.T) {
 		}
 		return out
 	}
-	weather := SessionFeeds([]string{"weather"}, 2019, 14, "Qualifying", "2019/x/y/")
+	weather := SessionFeeds([]string{"weather"}, 2019, 14, "Qualifying", "2019/x/y/", 0)
 	if got := names(weather); !reflect.DeepEqual(got, []string{"WeatherData.jsonStream", "RaceControlMessages.jsonStream"}) {
 		t.Fatalf("weather feeds %v", got)
 	}
 	if weather[0].Path != "/static/2019/x/y/WeatherData.jsonStream" || weather[0].Optional || !weather[1].Optional {
 		t.Fatalf("weather feeds %+v", weather)
 	}
-	race := SessionFeeds([]string{"laps", "weather"}, 2018, 4, "Race", "p/")
+	race := SessionFeeds([]string{"laps", "weather"}, 2018, 4, "Race", "p/", 0)
 	got := names(race)
 	if got[0] != "WeatherData.jsonStream" || got[1] != "TimingData.jsonStream" {
 		t.Fatalf("required feeds first, cheapest first: %v", got)
@@ -85,7 +85,7 @@ func TestSessionFeeds(t *testing.T) {
 	if len(want) != 0 {
 		t.Fatalf("race feeds lack %v", want)
 	}
-	shootout := names(SessionFeeds([]string{"laps"}, 2023, 4, "Sprint Shootout", "p/"))
+	shootout := names(SessionFeeds([]string{"laps"}, 2023, 4, "Sprint Shootout", "p/", 0))
 	for _, n := range shootout {
 		if n == "LapCount.jsonStream" || n == JolpicaLap1 || n == JolpicaResults {
 			t.Fatalf("a shootout has no %s", n)
@@ -112,5 +112,24 @@ func TestJolpicaResultsPath(t *testing.T) {
 func TestSessionCode(t *testing.T) {
 	if SessionCode("Sprint Qualifying") != "SQ" || SessionCode("Day 1") != "Day_1" {
 		t.Fatal("SessionCode")
+	}
+}
+
+func TestCircuitFeeds(t *testing.T) {
+	known := SessionFeeds([]string{"circuit"}, 2020, 8, "Race", "p/", 39)
+	if len(known) != 1 || known[0].Path != "/api/v1/circuits/39/2020" || known[0].Host != MultiViewerHost {
+		t.Fatalf("with a known key: %+v", known)
+	}
+	unknown := SessionFeeds([]string{"circuit", "weather"}, 2020, 8, "Race", "p/", 0)
+	last := unknown[len(unknown)-1]
+	if last.Name != MultiViewerCircuit || last.Path != "" {
+		t.Fatalf("the layout must come last, its path unknown: %+v", unknown)
+	}
+	found := false
+	for _, f := range unknown {
+		found = found || f.Name == "SessionInfo.jsonStream"
+	}
+	if !found {
+		t.Fatalf("without a key SessionInfo is read for it: %+v", unknown)
 	}
 }

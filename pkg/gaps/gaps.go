@@ -50,6 +50,7 @@ type session struct {
 	name, event, path string
 	start             time.Time
 	end               *time.Time
+	circuitKey        int // corrected; 0 when the schedule does not know it
 	ledger            map[string]ledgerRow
 }
 
@@ -62,7 +63,7 @@ type ledgerRow struct {
 // Detect computes the plan for sc at time now.
 func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now time.Time) (*Plan, error) {
 	rows, err := pool.Query(ctx, `
-		SELECT s.round, s.name, e.name, s.archive_path, s.start_utc, s.end_utc
+		SELECT s.round, s.name, e.name, s.archive_path, s.start_utc, s.end_utc, coalesce(e.circuit_key, 0), e.circuit_name
 		FROM sessions s JOIN events e USING (year, round)
 		WHERE s.year = $1 AND ($2 = 0 OR s.round = $2) AND ($3 = '' OR s.name = $3)
 		ORDER BY s.round, s.number`, sc.Year, sc.Round, sc.Session)
@@ -71,12 +72,19 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 	}
 	var all []*session
 	byKey := map[string]*session{}
+	type eventKind struct {
+		round int
+		kind  string
+	}
+	eventDone := map[eventKind]bool{} // per-event kinds settled for the event
 	for rows.Next() {
 		s := &session{ledger: map[string]ledgerRow{}}
-		if err := rows.Scan(&s.round, &s.name, &s.event, &s.path, &s.start, &s.end); err != nil {
+		var circuitName string
+		if err := rows.Scan(&s.round, &s.name, &s.event, &s.path, &s.start, &s.end, &s.circuitKey, &circuitName); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("gaps: scan session: %w", err)
 		}
+		s.circuitKey = f1.CorrectCircuitKey(s.circuitKey, circuitName)
 		all = append(all, s)
 		byKey[fmt.Sprintf("%d/%s", s.round, s.name)] = s
 	}
@@ -87,8 +95,8 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 
 	lrows, err := pool.Query(ctx, `
 		SELECT round, session, kind, status, extractor_version, extracted_at
-		FROM extractions WHERE year = $1 AND ($2 = 0 OR round = $2) AND ($3 = '' OR session = $3)`,
-		sc.Year, sc.Round, sc.Session)
+		FROM extractions WHERE year = $1 AND ($2 = 0 OR round = $2)`,
+		sc.Year, sc.Round)
 	if err != nil {
 		return nil, fmt.Errorf("gaps: ledger of %d: %w", sc.Year, err)
 	}
@@ -103,6 +111,11 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		if s := byKey[fmt.Sprintf("%d/%s", round, name)]; s != nil {
 			s.ledger[kind] = r
 		}
+		// A per-event kind is settled for its event by any session's done
+		// or unavailable outcome (a layout MultiViewer lacks stays lacking).
+		if k, ok := f1.LookupKind(kind); ok && k.PerEvent && r.version >= k.Version && r.status != streams.StatusFailed {
+			eventDone[eventKind{round, kind}] = true
+		}
 	}
 	lrows.Close()
 	if err := lrows.Err(); err != nil {
@@ -111,14 +124,19 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 
 	p := &Plan{Report: streams.GapReport{Year: sc.Year, ScheduleLoaded: true,
 		MissingRaces: []int{}, MissingSessions: []streams.SessionRef{}, SessionGaps: []streams.MissingKinds{}}}
+	// Per-event kinds go with the event's last past session in scope (a
+	// race is the session most often published whole).
+	carrier := map[int]*session{}
+	for _, s := range all {
+		if !sessionEnd(s).After(now) {
+			carrier[s.round] = s
+		}
+	}
 	events := map[int]bool{}
 	roundHasData := map[int]bool{}
 	var rounds []int
 	for _, s := range all {
-		ended := s.start.Add(SessionDuration)
-		if s.end != nil {
-			ended = *s.end
-		}
+		ended := sessionEnd(s)
 		if ended.After(now) {
 			continue // future sessions are never planned
 		}
@@ -135,14 +153,22 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		}
 		var missing []string
 		for _, k := range sc.Kinds {
-			if sc.Force || isMissing(k, s.ledger, ended) {
+			kind, _ := f1.LookupKind(k)
+			if kind.PerEvent {
+				// Once per event: with the event's first session in scope.
+				if carrier[s.round] == s && (sc.Force || !eventDone[eventKind{s.round, k}]) {
+					missing = append(missing, k)
+				}
+				continue
+			}
+			if sc.Force || isMissing(k, s.ledger, ended, now) {
 				missing = append(missing, k)
 			}
 		}
 		if len(missing) == 0 {
 			continue
 		}
-		calls, least, archived, err := estimate(ctx, arc, f1.SessionFeeds(missing, sc.Year, s.round, s.name, s.path), sc.Refetch)
+		calls, least, archived, err := estimate(ctx, arc, f1.SessionFeeds(missing, sc.Year, s.round, s.name, s.path, s.circuitKey), sc.Refetch)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +178,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		p.Report.SessionGaps = append(p.Report.SessionGaps, streams.MissingKinds{SessionRef: ref, Kinds: missing, Calls: calls, MinCalls: least})
 		p.Gaps = append(p.Gaps, streams.Gap{
 			V: streams.SchemaVersion, Year: sc.Year, Round: s.round, Session: s.name,
-			Code: f1.SessionCode(s.name), Path: s.path, Ended: ended.UTC(), Kinds: missing,
+			Code: f1.SessionCode(s.name), Path: s.path, Ended: ended.UTC(), Kinds: missing, CircuitKey: s.circuitKey,
 			Force: sc.Force, Refetch: sc.Refetch,
 		})
 	}
@@ -165,8 +191,20 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 	return p, nil
 }
 
-// isMissing reports whether kind must be (re)loaded for a session.
-func isMissing(kind string, ledger map[string]ledgerRow, ended time.Time) bool {
+// sessionEnd is when a session ended (or will end).
+func sessionEnd(s *session) time.Time {
+	if s.end != nil {
+		return *s.end
+	}
+	return s.start.Add(SessionDuration)
+}
+
+// UnavailableRecheck is how long an "unavailable" outcome stands before
+// the session is asked again (while it is not settled).
+const UnavailableRecheck = time.Hour
+
+// isMissing reports whether kind must be (re)loaded for a session at now.
+func isMissing(kind string, ledger map[string]ledgerRow, ended, now time.Time) bool {
 	r, ok := ledger[kind]
 	if !ok {
 		return true
@@ -179,7 +217,7 @@ func isMissing(kind string, ledger map[string]ledgerRow, ended time.Time) bool {
 	case streams.StatusDone:
 		return false
 	case streams.StatusUnavailable:
-		return r.at.Sub(ended) < UnavailableSettle
+		return r.at.Sub(ended) < UnavailableSettle && now.Sub(r.at) >= UnavailableRecheck
 	default: // failed
 		return true
 	}

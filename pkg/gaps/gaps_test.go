@@ -18,13 +18,14 @@ func TestIsMissing(t *testing.T) {
 		{"done", map[string]ledgerRow{"weather": {status: streams.StatusDone, version: 1}}, false},
 		{"done by an older extractor", map[string]ledgerRow{"weather": {status: streams.StatusDone, version: 0}}, true},
 		{"failed", map[string]ledgerRow{"weather": {status: streams.StatusFailed, version: 1}}, true},
-		{"unavailable right after the session", map[string]ledgerRow{"weather": {status: streams.StatusUnavailable, version: 1, at: ended.Add(time.Hour)}}, true},
+		{"unavailable right after the session, asked an hour ago", map[string]ledgerRow{"weather": {status: streams.StatusUnavailable, version: 1, at: ended.Add(time.Hour)}}, true},
+		{"unavailable right after the session, just asked", map[string]ledgerRow{"weather": {status: streams.StatusUnavailable, version: 1, at: ended.Add(2*time.Hour - time.Minute)}}, false},
 		{"unavailable a week after the session", map[string]ledgerRow{"weather": {status: streams.StatusUnavailable, version: 1, at: ended.Add(8 * 24 * time.Hour)}}, false},
 		{"another kind done", map[string]ledgerRow{"laps": {status: streams.StatusDone, version: 1}}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := isMissing("weather", c.ledger, ended); got != c.want {
+			if got := isMissing("weather", c.ledger, ended, ended.Add(2*time.Hour)); got != c.want {
 				t.Fatalf("isMissing = %v, want %v", got, c.want)
 			}
 		})

@@ -18,6 +18,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/livetiming"
 	"github.com/paddock-f1/paddock/pkg/schedule"
 	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/streams"
@@ -42,6 +43,7 @@ type Governor interface {
 type Archive interface {
 	Stat(ctx context.Context, host, path string) (*archive.Entry, error)
 	Put(ctx context.Context, host, path string, status int, origin string, body []byte) (*archive.Entry, error)
+	Get(ctx context.Context, name, sha256 string) ([]byte, *archive.Entry, error)
 }
 
 // NotFoundSettle is how long after a session ends a "not there" answer
@@ -227,7 +229,8 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 		V: streams.SchemaVersion, RunID: g.RunID, Year: g.Year, Round: g.Round,
 		Session: g.Session, Code: g.Code, Path: g.Path, Kinds: g.Kinds, Force: g.Force,
 	}
-	feeds := f1.SessionFeeds(g.Kinds, g.Year, g.Round, g.Session, g.Path)
+	feeds := f1.SessionFeeds(g.Kinds, g.Year, g.Round, g.Session, g.Path, g.CircuitKey)
+	m.CircuitKey = g.CircuitKey
 	// Wait for room for the whole load first, so a session is not paused
 	// halfway through it.
 	need := map[string]int{}
@@ -250,6 +253,22 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 	r := route{mirrorFirst: g.Mirror}
 	unavailable := map[string]string{} // kind -> reason
 	for _, f := range feeds {
+		if f.Name == f1.MultiViewerCircuit && f.Path == "" {
+			// The schedule did not know the circuit: SessionInfo (fetched
+			// before, it sorts first) names it.
+			key, err := l.circuitKey(ctx, &m)
+			if err != nil {
+				return err
+			}
+			if key == 0 {
+				for _, k := range f.RequiredBy {
+					unavailable[k] = "the circuit is unknown: SessionInfo.jsonStream is not published for this session"
+				}
+				m.Feeds = append(m.Feeds, streams.Feed{Name: f.Name, Host: f.Host, Status: streams.FeedSkipped})
+				continue
+			}
+			m.CircuitKey, f.Path = key, f1.CircuitPath(key, g.Year)
+		}
 		if f.Optional && allUnavailable(f.Kinds, unavailable) {
 			m.Feeds = append(m.Feeds, streams.Feed{Name: f.Name, Host: f.Host, Path: f.Path, Status: streams.FeedSkipped})
 			continue
@@ -283,6 +302,25 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 	}
 	m.Calls, m.ArchiveHits, m.LoadedAt = j.calls, j.hits, l.now().UTC()
 	return l.publish(ctx, streams.SessionLoaded(g.Year, g.Round, g.Code), &m, j)
+}
+
+// circuitKey reads the (corrected) circuit key from the manifest's
+// SessionInfo; 0 when it has none.
+func (l *Loader) circuitKey(ctx context.Context, m *streams.Manifest) (int, error) {
+	f := m.Feed("SessionInfo.jsonStream")
+	if f == nil || f.Status != streams.FeedOK {
+		return 0, nil
+	}
+	body, _, err := l.arc.Get(ctx, f.Object, f.SHA256)
+	if err != nil {
+		return 0, consume.Retry(2*time.Second, err)
+	}
+	key, name, err := livetiming.CircuitOf(body)
+	if err != nil {
+		l.log.Warn("loader: SessionInfo names no circuit", "session", m.Path, "err", err)
+		return 0, nil
+	}
+	return f1.CorrectCircuitKey(key, name), nil
 }
 
 // allUnavailable reports whether every kind in kinds is unavailable.

@@ -181,18 +181,26 @@ func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.P
 	if err != nil {
 		return nil, err
 	}
-	if err := p.acc.Create(ctx, cmd.RunID, cmd); err != nil {
-		return nil, err
-	}
-	if !known || cmd.Refetch {
-		if err := p.loadSchedule(ctx, cmd); err != nil {
+	fail := func(err error) error {
+		if !cmd.DryRun {
 			_ = p.acc.Fail(ctx, cmd.RunID, err)
+		}
+		return err
+	}
+	if !cmd.DryRun {
+		if err := p.acc.Create(ctx, cmd.RunID, cmd); err != nil {
 			return nil, err
 		}
 	}
+	if !known || cmd.Refetch && !cmd.DryRun {
+		// A dry run of a season whose schedule is unknown loads the
+		// schedule (its three documents), never a session.
+		if err := p.loadSchedule(ctx, cmd); err != nil {
+			return nil, fail(err)
+		}
+	}
 	if err := p.checkScope(ctx, cmd); err != nil {
-		_ = p.acc.Fail(ctx, cmd.RunID, err)
-		return nil, err
+		return nil, fail(err)
 	}
 	sc := gaps.Scope{Year: cmd.Year, Session: cmd.Session, Kinds: cmd.Kinds, Force: cmd.Force, Refetch: cmd.Refetch}
 	if cmd.Round != nil {
@@ -200,8 +208,13 @@ func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.P
 	}
 	plan, err := gaps.Detect(ctx, p.pool, p.arc, sc, now)
 	if err != nil {
-		_ = p.acc.Fail(ctx, cmd.RunID, err)
-		return nil, err
+		return nil, fail(err)
+	}
+	if cmd.DryRun {
+		if _, err := p.budget(ctx, cmd, plan); err != nil {
+			return nil, err
+		}
+		return &streams.PlanReply{V: streams.SchemaVersion, RunID: "", Report: &plan.Report}, nil
 	}
 	if _, err := p.js.Publish(ctx, streams.PlanAccepted(cmd.RunID), streams.Encode(cmd),
 		jetstream.WithMsgID(streams.MsgID(cmd.RunID, "accepted"))); err != nil {
@@ -209,8 +222,7 @@ func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.P
 	}
 	publish, err := p.budget(ctx, cmd, plan)
 	if err != nil {
-		_ = p.acc.Fail(ctx, cmd.RunID, err)
-		return nil, err
+		return nil, fail(err)
 	}
 	var queued []streams.Gap
 	// Items first, then gaps: an outcome never arrives for an unknown item.

@@ -28,20 +28,23 @@ func Replace(ctx context.Context, pool *pgxpool.Pool, s *schedule.Season, digest
 		}
 		var rounds []int32
 		var keepSessions []string
-		for _, e := range s.Events {
-			if e.Round <= 0 || e.Format == "testing" {
-				continue // testing events have no round of their own
+		for _, e := range withTestNumbers(s.Events) {
+			if len(e.Sessions) == 0 {
+				continue
 			}
 			rounds = append(rounds, int32(e.Round))
+			last := e.Sessions[len(e.Sessions)-1]
 			if _, err := tx.Exec(ctx, `
-				INSERT INTO events (year, round, name, official_name, country, location, circuit_key, circuit_name, meeting_key, event_format)
-				VALUES ($1,$2,$3,$4,$5,$6,NULLIF($7,0),$8,NULLIF($9,0),$10)
+				INSERT INTO events (year, round, name, official_name, country, location, circuit_key, circuit_name, meeting_key, event_format, event_date_utc, gmt_offset)
+				VALUES ($1,$2,$3,$4,$5,$6,NULLIF($7,0),$8,NULLIF($9,0),$10,$11,$12)
 				ON CONFLICT (year, round) DO UPDATE SET name=EXCLUDED.name, official_name=EXCLUDED.official_name,
 					country=EXCLUDED.country, location=EXCLUDED.location, circuit_key=EXCLUDED.circuit_key,
-					circuit_name=EXCLUDED.circuit_name, meeting_key=EXCLUDED.meeting_key, event_format=EXCLUDED.event_format
-				WHERE (events.name, events.official_name, events.country, events.location, events.circuit_key, events.circuit_name, events.meeting_key, events.event_format)
-					IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.official_name, EXCLUDED.country, EXCLUDED.location, EXCLUDED.circuit_key, EXCLUDED.circuit_name, EXCLUDED.meeting_key, EXCLUDED.event_format)`,
-				s.Year, e.Round, e.Name, e.OfficialName, e.Country, e.Location, e.CircuitKey, e.CircuitName, e.MeetingKey, e.Format); err != nil {
+					circuit_name=EXCLUDED.circuit_name, meeting_key=EXCLUDED.meeting_key, event_format=EXCLUDED.event_format,
+					event_date_utc=EXCLUDED.event_date_utc, gmt_offset=EXCLUDED.gmt_offset
+				WHERE (events.name, events.official_name, events.country, events.location, events.circuit_key, events.circuit_name, events.meeting_key, events.event_format, events.event_date_utc, events.gmt_offset)
+					IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.official_name, EXCLUDED.country, EXCLUDED.location, EXCLUDED.circuit_key, EXCLUDED.circuit_name, EXCLUDED.meeting_key, EXCLUDED.event_format, EXCLUDED.event_date_utc, EXCLUDED.gmt_offset)`,
+				s.Year, e.Round, e.Name, e.OfficialName, e.Country, e.Location, e.CircuitKey, e.CircuitName, e.MeetingKey, e.Format,
+				last.Start.UTC(), last.GMTOffset); err != nil {
 				return fmt.Errorf("season: write event %d/%d: %w", s.Year, e.Round, err)
 			}
 			for _, ss := range e.Sessions {
@@ -73,6 +76,25 @@ func Replace(ctx context.Context, pool *pgxpool.Pool, s *schedule.Season, digest
 	})
 }
 
+// TestingRound is the round a season's n-th testing event is stored with
+// (n from 1): testing has no championship round, and keys stay (year, round).
+func TestingRound(n int) int { return -n }
+
+// withTestNumbers gives testing events their rounds (-1, -2, ... in the
+// order they are listed, which is by date).
+func withTestNumbers(events []schedule.Event) []schedule.Event {
+	out := make([]schedule.Event, 0, len(events))
+	n := 0
+	for _, e := range events {
+		if e.Format == schedule.FormatTesting || e.Round <= 0 {
+			n++
+			e.Round = TestingRound(n)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // Known reports whether the schedule of year is in the database.
 func Known(ctx context.Context, pool *pgxpool.Pool, year int) (bool, error) {
 	var n int
@@ -82,9 +104,10 @@ func Known(ctx context.Context, pool *pgxpool.Pool, year int) (bool, error) {
 	return n > 0, nil
 }
 
-// Rounds returns the round numbers of year, ascending.
+// Rounds returns the championship round numbers of year, ascending
+// (testing events left out).
 func Rounds(ctx context.Context, pool *pgxpool.Pool, year int) ([]int, error) {
-	rows, err := pool.Query(ctx, `SELECT round FROM events WHERE year = $1 ORDER BY round`, year)
+	rows, err := pool.Query(ctx, `SELECT round FROM events WHERE year = $1 AND round > 0 ORDER BY round`, year)
 	if err != nil {
 		return nil, fmt.Errorf("season: rounds of %d: %w", year, err)
 	}

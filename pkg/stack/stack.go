@@ -20,6 +20,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/circuitdb"
+	"github.com/paddock-f1/paddock/pkg/driversdb"
 	"github.com/paddock-f1/paddock/pkg/extractor"
 	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/lapsdb"
@@ -59,6 +61,8 @@ const (
 	ServiceLoader  = "loader"
 	ServiceWeather = "extract-weather"
 	ServiceLaps    = "extract-laps"
+	ServiceCircuit = "extract-circuit"
+	ServiceDrivers = "extract-drivers"
 )
 
 // Stack is a running set of services and their connections.
@@ -185,7 +189,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err er
 	if n <= 0 {
 		n = 4
 	}
-	for name, kind := range map[string]extractor.Kind{ServiceWeather: weatherdb.Kind(), ServiceLaps: lapsdb.Kind()} {
+	for name, kind := range map[string]extractor.Kind{
+		ServiceWeather: weatherdb.Kind(), ServiceLaps: lapsdb.Kind(), ServiceCircuit: circuitdb.Kind(), ServiceDrivers: driversdb.Kind(),
+	} {
 		if want(name) {
 			x := extractor.New(kind, st.Pool, st.JS, st.Archive, log.With("service", name))
 			st.goRun(name, func() error { return x.Run(rctx, n) })

@@ -11,6 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paddock-f1/paddock/pkg/circuit"
+	"github.com/paddock-f1/paddock/pkg/circuitdb"
+	"github.com/paddock-f1/paddock/pkg/drivers"
+	"github.com/paddock-f1/paddock/pkg/driversdb"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/laps"
 	"github.com/paddock-f1/paddock/pkg/lapsdb"
@@ -21,7 +25,7 @@ import (
 
 func cmdExport(ctx context.Context, cfg config, args []string) error {
 	if len(args) == 0 {
-		return usageError("export what? use: paddock export weather|laps --year Y --round R --session NAME")
+		return usageError("export what? use: paddock export weather|laps|drivers --year Y --round R --session NAME, or corners|marshal-lights|marshal-sectors --year Y --round R")
 	}
 	what, args := args[0], args[1:]
 	fs := flag.NewFlagSet("export "+what, flag.ContinueOnError)
@@ -35,15 +39,27 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 		}
 		return usageError("%v", err)
 	}
-	if what != "weather" && what != "laps" {
-		return usageError("cannot export %q: this build exports weather and laps", what)
+	markerKind, perEvent := map[string]string{
+		"corners": circuitdb.Corners, "marshal-lights": circuitdb.MarshalLights, "marshal-sectors": circuitdb.MarshalSectors,
+	}[what]
+	switch {
+	case perEvent:
+		if *year == 0 || *round == 0 {
+			return usageError("export %s needs --year and --round", what)
+		}
+	case what == "weather" || what == "laps" || what == "drivers":
+		if *year == 0 || *round == 0 || *session == "" {
+			return usageError("export %s needs --year, --round and --session", what)
+		}
+	default:
+		return usageError("cannot export %q: use weather, laps, drivers, corners, marshal-lights or marshal-sectors", what)
 	}
-	if *year == 0 || *round == 0 || *session == "" {
-		return usageError("export %s needs --year, --round and --session", what)
-	}
-	name, err := f1.ParseSession(*session)
-	if err != nil {
-		return usageError("%v", err)
+	name := ""
+	if !perEvent {
+		var err error
+		if name, err = f1.ParseSession(*session); err != nil {
+			return usageError("%v", err)
+		}
 	}
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -66,8 +82,24 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 			return err
 		}
 		n, write = len(rows), func(w io.Writer) error { return laps.WriteCSV(w, rows) }
+	case "drivers":
+		ds, err := driversdb.Read(ctx, pool, *year, *round, name)
+		if err != nil {
+			return err
+		}
+		n, write = len(ds), func(w io.Writer) error { return drivers.WriteCSV(w, ds) }
+	default:
+		_, _, markers, err := circuitdb.Read(ctx, pool, *year, *round, markerKind)
+		if errors.Is(err, circuitdb.ErrNoLayout) {
+			return &exitError{code: 1, msg: fmt.Sprintf("no circuit layout stored for %d round %d: import it with 'paddock import --year %d --round %d --kinds circuit' (MultiViewer may not have it)",
+				*year, *round, *year, *round)}
+		}
+		if err != nil {
+			return err
+		}
+		n, write = len(markers), func(w io.Writer) error { return circuit.WriteCSV(w, markers) }
 	}
-	if n == 0 {
+	if n == 0 && !perEvent {
 		var status, reason string
 		err := pool.QueryRow(ctx, `SELECT status, error FROM extractions WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`,
 			*year, *round, name, what).Scan(&status, &reason)

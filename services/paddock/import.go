@@ -51,7 +51,7 @@ func newPlanFlags(name string, cfg config) *planFlags {
 	f.fs.IntVar(&f.maxCalls, "max-calls", 0, "spend at most this many upstream calls (and no more than the quota has left); defer the rest")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print the gap report and the summary as JSON")
 	f.fs.DurationVar(&f.timeout, "timeout", 3*time.Minute, "how long to wait for the planner's answer")
-	if name == "import" {
+	if name == "import" || name == "gaps" {
 		f.fs.StringVar(&f.recorded, "recorded", "", "serve this recorded upstream tree locally instead of the network (embedded default only)")
 		f.fs.StringVar(&f.dataDir, "data-dir", cfg.DataDir, "data directory of the embedded JetStream server (PADDOCK_DATA_DIR)")
 	}
@@ -234,11 +234,19 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"run_id": reply.RunID, "gap_report": r})
 		return
 	}
-	fmt.Fprintf(w, "Gap Report for %d Season (run %s)\n", r.Year, reply.RunID)
+	if reply.RunID == "" {
+		fmt.Fprintf(w, "Gap Report for %d Season (nothing planned)\n", r.Year)
+	} else {
+		fmt.Fprintf(w, "Gap Report for %d Season (run %s)\n", r.Year, reply.RunID)
+	}
 	fmt.Fprintf(w, "  Missing Races: %d\n", len(r.MissingRaces))
 	fmt.Fprintf(w, "  Missing Sessions: %d\n", len(r.MissingSessions))
 	fmt.Fprintf(w, "  Sessions with gaps: %d\n", len(r.SessionGaps))
-	fmt.Fprintf(w, "  Estimated API calls: %d", r.EstimatedCalls)
+	if r.EstimatedMinCalls != r.EstimatedCalls {
+		fmt.Fprintf(w, "  Estimated API calls: %d (%d if no session has data)", r.EstimatedCalls, r.EstimatedMinCalls)
+	} else {
+		fmt.Fprintf(w, "  Estimated API calls: %d", r.EstimatedCalls)
+	}
 	if r.ArchivedFeeds > 0 {
 		fmt.Fprintf(w, " (%d feeds already in the raw archive)", r.ArchivedFeeds)
 	}
@@ -258,7 +266,7 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 			fmt.Fprintf(w, "    ... and %d more\n", len(r.SessionGaps)-show)
 			break
 		}
-		fmt.Fprintf(w, "    R%02d %-28s %-17s %s\n", g.Round, g.Event, g.Session, strings.Join(g.Kinds, ","))
+		fmt.Fprintf(w, "    %-3s %-28s %-17s %s\n", roundLabel(g.Round), g.Event, g.Session, strings.Join(g.Kinds, ","))
 	}
 }
 
@@ -315,4 +323,43 @@ func cmdPlan(ctx context.Context, cfg config, log *slog.Logger, args []string) e
 		return usageError("plan publishes to running services: set NATS_URL (or use 'paddock import' to run everything in this process)")
 	}
 	return remoteImport(ctx, cfg, log, f, cmd, *follow)
+}
+
+// cmdGaps prints the gap report of a season (or round, or session)
+// without planning anything: no run, no gap published. A season whose
+// schedule is not known yet has its schedule loaded first.
+func cmdGaps(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
+	f := newPlanFlags("gaps", cfg)
+	cmd, err := f.command(args)
+	if err != nil {
+		return err
+	}
+	cmd.DryRun = true
+	if cfg.NATSURL != "" {
+		if f.recorded != "" {
+			return usageError("--recorded applies to the embedded default")
+		}
+		return remoteImport(ctx, cfg, log, f, cmd, false)
+	}
+	st, err := stack.Start(ctx, stack.Config{
+		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream, Quota: cfg.Quota,
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reply, err := client.Plan(ctx, st.NC, cmd, f.timeout)
+	if err != nil {
+		return planErr(err)
+	}
+	printReport(os.Stdout, reply, f.asJSON)
+	return nil
+}
+
+// roundLabel is "R05" for a championship round, "T1" for the first test.
+func roundLabel(r int) string {
+	if r < 0 {
+		return fmt.Sprintf("T%d", -r)
+	}
+	return fmt.Sprintf("R%02d", r)
 }

@@ -58,7 +58,7 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		for _, svc := range []string{"planner", "loader", "extract-weather", "extract-laps", "paddock"} {
+		for _, svc := range []string{"planner", "loader", "extract-weather", "extract-laps", "extract-circuit", "extract-drivers", "paddock"} {
 			build := exec.Command("go", "build", "-o", filepath.Join(binDir, svc), "./services/"+svc)
 			build.Dir = root
 			if out, err := build.CombinedOutput(); err != nil {
@@ -137,8 +137,8 @@ func (d *deployment) start(name, addr string) *exec.Cmd {
 	return cmd
 }
 
-// startAll runs planner, loader, two weather extractors and a laps
-// extractor and waits for
+// startAll runs planner, loader, two weather extractors and one extractor
+// of every other kind, and waits for
 // the planner's /healthz.
 func (d *deployment) startAll() (loader *exec.Cmd) {
 	plannerAddr := freeAddr(d.t)
@@ -147,6 +147,8 @@ func (d *deployment) startAll() (loader *exec.Cmd) {
 	d.start("extract-weather", freeAddr(d.t))
 	d.start("extract-weather", freeAddr(d.t))
 	d.start("extract-laps", freeAddr(d.t))
+	d.start("extract-circuit", freeAddr(d.t))
+	d.start("extract-drivers", freeAddr(d.t))
 	waitFor(d.t, 30*time.Second, func() error {
 		resp, err := http.Get("http://" + plannerAddr + "/healthz")
 		if err != nil {

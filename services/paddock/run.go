@@ -19,6 +19,7 @@ const usage = `paddock imports Formula 1 timing data into PostgreSQL.
 
 Commands:
   import   plan and run an import, printing the gap report and the run summary
+  gaps     print the gap report without planning anything (--json for machines)
   plan     send a plan command to running services (NATS_URL) and print the gap report
   export   write stored data as FastF1-compatible CSV (export weather ...)
   quota    print each upstream host's quota: calls made in the window, remaining, next reset
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "import":
 		return cmdImport(ctx, cfg, log, args[1:])
+	case "gaps":
+		return cmdGaps(ctx, cfg, log, args[1:])
 	case "plan":
 		return cmdPlan(ctx, cfg, log, args[1:])
 	case "export":
