@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -422,3 +423,94 @@ func TestFetchFromStandin(t *testing.T) {
 		t.Error("want error for a year no source has")
 	}
 }
+
+// TestSourcesAgreeWhereTheyOverlap: where two schedule sources describe
+// the same race weekend they agree on its name, and a session's start
+// differs between them only in the ways the sources are known to differ:
+//   - by exactly an hour on a weekend when daylight saving time changes:
+//     f1schedule gives the whole weekend one UTC offset, Index.json each
+//     session its own (Index.json is right, and the merge prefers it);
+//   - by whole days at the same clock time: Jolpica dates night races
+//     with the local date but a UTC time (Las Vegas);
+//   - by a few minutes: schedules tweaked after a source was written.
+//
+// Sessions moved outright after a source was written (rain, typhoons)
+// remain; there are few, and the test bounds how many.
+func TestSourcesAgreeWhereTheyOverlap(t *testing.T) {
+	var compared, dst, dayShift, tweaked int
+	var moved []string
+	for year := 2018; year <= 2026; year++ {
+		index, f1s, jolpica := parts(t, year)
+		all := []*Season{index, f1s, jolpica}
+		for i := 0; i < len(all); i++ {
+			for j := i + 1; j < len(all); j++ {
+				a, b := all[i], all[j]
+				if a == nil || b == nil {
+					continue
+				}
+				for _, e := range a.Events {
+					if e.Format == FormatTesting || len(e.Sessions) == 0 {
+						continue
+					}
+					o, ok := sameWeekend(e, b)
+					if !ok {
+						t.Errorf("%d %s: no weekend within a day of its race in the other source", year, e.Name)
+						continue
+					}
+					if o.Name != e.Name {
+						t.Errorf("%d: %q vs %q", year, e.Name, o.Name)
+					}
+					for _, s := range e.Sessions {
+						for _, os := range o.Sessions {
+							if os.Name != s.Name || dateOnly(s.Start) || dateOnly(os.Start) {
+								continue // date-only sources carry no time to compare
+							}
+							compared++
+							d := s.Start.Sub(os.Start)
+							if d < 0 {
+								d = -d
+							}
+							switch {
+							case d <= 15*time.Minute:
+								if d > 0 {
+									tweaked++
+								}
+							case d == time.Hour:
+								dst++
+							case d%(24*time.Hour) == 0:
+								dayShift++
+							default:
+								moved = append(moved, fmt.Sprintf("%d %s %s: %s vs %s", year, e.Name, s.Name, s.Start.Format(time.RFC3339), os.Start.Format(time.RFC3339)))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d session starts compared: %d equal within minutes (%d tweaked), %d an hour apart (DST weekends), %d whole days apart (Jolpica's night-race dates), %d moved:\n%s",
+		compared, compared-dst-dayShift-len(moved), tweaked, dst, dayShift, len(moved), strings.Join(moved, "\n"))
+	if compared < 500 {
+		t.Fatalf("only %d session starts compared", compared)
+	}
+	if len(moved)*20 > compared {
+		t.Fatalf("%d of %d session starts disagree beyond the known patterns", len(moved), compared)
+	}
+}
+
+// sameWeekend finds the event of other whose race is within a day of e's.
+func sameWeekend(e Event, other *Season) (Event, bool) {
+	race := e.Sessions[len(e.Sessions)-1].Start
+	for _, o := range other.Events {
+		if o.Format == FormatTesting || len(o.Sessions) == 0 {
+			continue
+		}
+		d := o.Sessions[len(o.Sessions)-1].Start.Sub(race)
+		if d > -36*time.Hour && d < 36*time.Hour {
+			return o, true
+		}
+	}
+	return Event{}, false
+}
+
+func dateOnly(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 }
