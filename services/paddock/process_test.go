@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -261,6 +262,19 @@ func TestServicesAsProcesses(t *testing.T) {
 	out, err = d.paddock("import", "--year", "1949")
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out, "year 1949 is outside the archive") {
 		t.Fatalf("bad command: err %v, output %q", err, out)
+	}
+	gaps, err := d.paddock("gaps", "--year", "2019", "--round", "14", "--json")
+	var report struct {
+		RunID     string `json:"run_id"`
+		GapReport struct {
+			SessionGaps []struct {
+				Session string   `json:"session"`
+				Kinds   []string `json:"kinds"`
+			} `json:"session_gaps"`
+		} `json:"gap_report"`
+	}
+	if err != nil || json.Unmarshal([]byte(gaps), &report) != nil || report.RunID != "" || len(report.GapReport.SessionGaps) != 5 {
+		t.Fatalf("paddock gaps --json: %v\n%s", err, gaps)
 	}
 	quota, err := d.paddock("quota")
 	if err != nil || !strings.Contains(quota, "livetiming.formula1.com") || !strings.Contains(quota, " OK") {
