@@ -71,7 +71,7 @@ func BenchmarkImportEverything(b *testing.B) {
 	b.ReportMetric(cold.Seconds()/warm.Seconds(), "cold/archive")
 	b.ReportMetric(float64(calls)/float64(sessions), "calls/session")
 	b.ReportMetric(float64(sessions)/float64(b.N), "sessions")
-	b.ReportMetric(float64(withData)/float64(b.N), "sessions-with-weather")
+	b.ReportMetric(float64(withData)/float64(b.N), "sessions-with-data")
 	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
 
