@@ -17,6 +17,8 @@
 package circuit
 
 import (
+	"github.com/paddock-f1/paddock/pkg/pyrepr"
+
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -25,7 +27,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
 )
 
 // Marker is one track marker (a corner, marshal light or marshal sector).
@@ -224,9 +225,9 @@ func WriteCSV(w io.Writer, markers []Marker) error {
 	for _, m := range markers {
 		dist := ""
 		if m.Distance != nil {
-			dist = PyFloat(*m.Distance)
+			dist = pyrepr.CSV(*m.Distance)
 		}
-		rec := []string{PyFloat(m.X), PyFloat(m.Y), strconv.Itoa(m.Number), m.Letter, PyFloat(m.Angle), dist}
+		rec := []string{pyrepr.CSV(m.X), pyrepr.CSV(m.Y), strconv.Itoa(m.Number), m.Letter, pyrepr.CSV(m.Angle), dist}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("circuit: write CSV: %w", err)
 		}
@@ -236,36 +237,6 @@ func WriteCSV(w io.Writer, markers []Marker) error {
 		return fmt.Errorf("circuit: write CSV: %w", err)
 	}
 	return nil
-}
-
-// PyFloat formats f exactly as Python's repr(float) does: the shortest
-// decimal that round-trips, in positional form with at least one fractional
-// digit when the decimal exponent is in [-4, 16) ("1393.0", "-0.0",
-// "0.0001"), otherwise in exponent form with a sign and at least two exponent
-// digits ("1e+16", "1.5e-05"); "nan", "inf" and "-inf" for the special
-// values.
-func PyFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	exp, err := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
-	if err != nil { // cannot happen: 'e' format always has an exponent
-		return e
-	}
-	if exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsRune(s, '.') {
-		s += ".0"
-	}
-	return s
 }
 
 // MugelloFeedKey is the circuit key the live-timing feed wrongly gives

@@ -3,7 +3,6 @@ package circuit
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,37 +155,6 @@ func TestWriteCSVDistanceAndQuoting(t *testing.T) {
 	want := "X,Y,Number,Letter,Angle,Distance\n1.0,-2.0,3,\"A,B\",0.5,123.25\n"
 	if buf.String() != want {
 		t.Errorf("WriteCSV = %q, want %q", buf.String(), want)
-	}
-}
-
-func TestPyFloat(t *testing.T) {
-	tests := []struct {
-		name string
-		in   float64
-		want string
-	}{
-		{"integral", 1393, "1393.0"},
-		{"negative integral", -874, "-874.0"},
-		{"zero", 0, "0.0"},
-		{"negative zero", math.Copysign(0, -1), "-0.0"},
-		{"float32-derived", -569.5805053710938, "-569.5805053710938"},
-		{"long fraction", 153.78733177568182, "153.78733177568182"},
-		{"small positional", 0.0001, "0.0001"},
-		{"small exponent", 0.00001, "1e-05"},
-		{"small exponent with digits", 0.000015, "1.5e-05"},
-		{"below 1e16", 1e15, "1000000000000000.0"},
-		{"1e16", 1e16, "1e+16"},
-		{"large", 1.2345e22, "1.2345e+22"},
-		{"nan", math.NaN(), "nan"},
-		{"inf", math.Inf(1), "inf"},
-		{"-inf", math.Inf(-1), "-inf"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := PyFloat(tc.in); got != tc.want {
-				t.Errorf("PyFloat(%v) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
 	}
 }
 

@@ -331,13 +331,3 @@ func (k Kind) FeedsFor(year int, session string) []FeedNeed {
 	}
 	return out
 }
-
-// CorrectCircuitKey applies the known correction of live-timing circuit
-// keys: the feed labels Mugello (2020) with key 149 and short name
-// "Mugello", which MultiViewer knows as 146 (FastF1 applies the same).
-func CorrectCircuitKey(key int, shortName string) int {
-	if key == 149 && shortName == "Mugello" {
-		return 146
-	}
-	return key
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/circuit"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -84,7 +85,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 			rows.Close()
 			return nil, fmt.Errorf("gaps: scan session: %w", err)
 		}
-		s.circuitKey = f1.CorrectCircuitKey(s.circuitKey, circuitName)
+		s.circuitKey = circuit.CorrectKey(s.circuitKey, circuitName)
 		all = append(all, s)
 		byKey[fmt.Sprintf("%d/%s", s.round, s.name)] = s
 	}

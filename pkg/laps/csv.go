@@ -1,10 +1,11 @@
 package laps
 
 import (
+	"github.com/paddock-f1/paddock/pkg/pyrepr"
+
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ func WriteCSV(w io.Writer, laps []Lap) error {
 // formatting rules of WriteCSV. It never fails.
 func Record(l *Lap) []string {
 	return []string{
-		fmtDur(l.Time), l.Driver, l.DriverNumber, fmtDur(l.LapTime), pyFloat(float64(l.LapNumber)), fmtIntPtr(l.Stint),
+		fmtDur(l.Time), l.Driver, l.DriverNumber, fmtDur(l.LapTime), pyrepr.CSV(float64(l.LapNumber)), fmtIntPtr(l.Stint),
 		fmtDur(l.PitOutTime), fmtDur(l.PitInTime),
 		fmtDur(l.Sector1Time), fmtDur(l.Sector2Time), fmtDur(l.Sector3Time),
 		fmtDur(l.Sector1SessionTime), fmtDur(l.Sector2SessionTime), fmtDur(l.Sector3SessionTime),
@@ -79,23 +80,11 @@ func fmtDur(d *time.Duration) string {
 	return fmt.Sprintf("%s%d.%03d", sign, ms/1000, ms%1000)
 }
 
-// pyFloat formats like Python's repr(float) for the magnitudes seen here.
-func pyFloat(f float64) string {
-	if math.IsNaN(f) {
-		return ""
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".eE") {
-		s += ".0"
-	}
-	return s
-}
-
 func fmtFloatPtr(f *float64) string {
 	if f == nil {
 		return ""
 	}
-	return pyFloat(*f)
+	return pyrepr.CSV(*f)
 }
 
 func fmtIntPtr(i *int) string {

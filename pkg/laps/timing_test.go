@@ -1,6 +1,8 @@
 package laps
 
 import (
+	"github.com/paddock-f1/paddock/pkg/pyrepr"
+
 	"os"
 	"path/filepath"
 	"strconv"
@@ -104,7 +106,7 @@ func TestTyreStage(t *testing.T) {
 				}
 				ours := map[string]string{
 					"Driver": m.Driver, "Stint": strconv.Itoa(m.Stint), "Time": fmtDur(&m.Time),
-					"Compound": comp, "New": fresh, "StartLaps": pyFloat(m.StartLaps), "TotalLaps": pyFloat(m.TotalLaps),
+					"Compound": comp, "New": fresh, "StartLaps": pyrepr.CSV(m.StartLaps), "TotalLaps": pyrepr.CSV(m.TotalLaps),
 				}
 				for _, c := range cols {
 					want := ref.rows[i][ref.col(c)]

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/circuit"
 	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/livetiming"
@@ -320,7 +321,7 @@ func (l *Loader) circuitKey(ctx context.Context, m *streams.Manifest) (int, erro
 		l.log.Warn("loader: SessionInfo names no circuit", "session", m.Path, "err", err)
 		return 0, nil
 	}
-	return f1.CorrectCircuitKey(key, name), nil
+	return circuit.CorrectKey(key, name), nil
 }
 
 // allUnavailable reports whether every kind in kinds is unavailable.

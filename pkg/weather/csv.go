@@ -1,12 +1,12 @@
 package weather
 
 import (
+	"github.com/paddock-f1/paddock/pkg/pyrepr"
+
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -94,33 +94,5 @@ func appendFloat(buf []byte, p *float64) []byte {
 	if p != nil {
 		f = *p
 	}
-	return append(buf, pyRepr(f)...)
-}
-
-// pyRepr formats f like Python's repr(float) (and numpy's str, which pandas
-// uses), except that NaN gives "" (pandas' na_rep).
-func pyRepr(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return ""
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	sci := strconv.FormatFloat(f, 'e', -1, 64) // shortest digits: d[.ddd]e±XX
-	exp, err := strconv.Atoi(sci[strings.IndexByte(sci, 'e')+1:])
-	if err != nil {
-		return sci // unreachable: FormatFloat always writes an exponent
-	}
-	// Python switches to exponent form when the decimal point position
-	// (exp+1) is <= -4 or > 16.
-	if exp < -4 || exp >= 16 {
-		return sci
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
+	return append(buf, pyrepr.CSV(f)...)
 }

@@ -1,6 +1,8 @@
 package weather
 
 import (
+	"github.com/paddock-f1/paddock/pkg/pyrepr"
+
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -372,8 +374,8 @@ func TestPyRepr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := pyRepr(tt.in); got != tt.want {
-				t.Errorf("pyRepr(%v) = %q, want %q", tt.in, got, tt.want)
+			if got := pyrepr.CSV(tt.in); got != tt.want {
+				t.Errorf("pyrepr.CSV(%v) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -389,7 +391,7 @@ func fmtSamples(s []Sample) string {
 		if p == nil {
 			return "nil"
 		}
-		return pyRepr(*p)
+		return pyrepr.CSV(*p)
 	}
 	for _, x := range s {
 		rain, wd := "nil", "nil"
