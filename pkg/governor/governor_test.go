@@ -71,6 +71,41 @@ func TestWindowIsNeverExceeded(t *testing.T) {
 	}
 }
 
+// TestTwoGovernorsShareTheWindow: two loaders started by mistake (two
+// governors on one JetStream) never exceed the limit together.
+func TestTwoGovernorsShareTheWindow(t *testing.T) {
+	js, stop := jetStream(t, t.TempDir())
+	defer stop()
+	var govs []*governor.Governor
+	for i := 0; i < 2; i++ {
+		g, err := governor.New(context.Background(), js, config(6, time.Second), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		govs = append(govs, g)
+	}
+	var mu sync.Mutex
+	var at []time.Time
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func(g *governor.Governor) {
+			defer wg.Done()
+			if err := g.Acquire(context.Background(), host); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			at = append(at, time.Now())
+			mu.Unlock()
+		}(govs[i%2])
+	}
+	wg.Wait()
+	if n := maxInWindow(at, time.Second); n > 6 {
+		t.Fatalf("%d calls within one window across two governors, limit 6", n)
+	}
+}
+
 // TestWindowSurvivesRestart: a governor started on the same JetStream
 // store continues with the calls already made.
 func TestWindowSurvivesRestart(t *testing.T) {

@@ -115,6 +115,12 @@ func TestLapsEqualFastF1(t *testing.T) {
 	if share < lapsFloor {
 		t.Fatalf("agreement %.3f%% below the floor %.1f%%", 100*share, 100*lapsFloor)
 	}
+	// Every column reached 100%: none may fall below it.
+	for _, c := range names {
+		if v := perColumn[c]; v.same < v.all {
+			t.Errorf("column %s: %d of %d cells agree, the level reached is all of them", c, v.same, v.all)
+		}
+	}
 }
 
 func readJSON(t *testing.T, path string, v any) {

@@ -407,6 +407,10 @@ func TestBrokenFeedFailsWithItsReason(t *testing.T) {
 	if sum.Status != "failed" || sum.SessionsFailed != 1 || len(sum.Failures) != 1 {
 		t.Fatalf("summary = %+v", sum)
 	}
+	// Graceful degradation: the session's other kinds still complete.
+	if sum.SessionsPartial != 1 || sum.DataExtracted["laps"] != 1 || sum.DataExtracted["drivers"] != 1 {
+		t.Fatalf("the other kinds must complete (partial session): %+v", sum)
+	}
 	t.Logf("reported failure: %s", sum.Failures[0])
 	if !strings.Contains(sum.Failures[0], "WeatherData.jsonStream") || !strings.Contains(sum.Failures[0], "502") {
 		t.Fatalf("failure %q does not name the feed and the status", sum.Failures[0])
