@@ -27,6 +27,9 @@ import (
 // NATS server on a TCP port, a fresh database and the recorded upstream.
 type deployment struct {
 	t     *testing.T
+	ns    *natsrv.Server
+	nsDir string
+	port  int
 	bin   string
 	env   []string
 	db    string
@@ -79,12 +82,15 @@ func newDeployment(t *testing.T, extraEnv ...string) *deployment {
 	if testing.Short() {
 		t.Skip("builds and runs binaries")
 	}
-	d := &deployment{t: t, bin: binaries(t), db: testenv.Database(t)}
-	ns, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir(), Port: -1})
+	d := &deployment{t: t, bin: binaries(t), db: testenv.Database(t), nsDir: t.TempDir()}
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	fmt.Sscan(port, &d.port)
+	ns, err := natsrv.Start(natsrv.Options{StoreDir: d.nsDir, Port: d.port})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ns.Shutdown)
+	d.ns = ns
+	t.Cleanup(func() { d.ns.Shutdown() })
 	if d.up, err = standin.New(testenv.Recorded(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +126,19 @@ func newDeployment(t *testing.T, extraEnv ...string) *deployment {
 		}
 	})
 	return d
+}
+
+// restartNATS stops the NATS server and starts it again on the same
+// port and store after pause.
+func (d *deployment) restartNATS(pause time.Duration) {
+	d.t.Helper()
+	d.ns.Shutdown()
+	time.Sleep(pause)
+	ns, err := natsrv.Start(natsrv.Options{StoreDir: d.nsDir, Port: d.port})
+	if err != nil {
+		d.t.Fatalf("restart NATS: %v", err)
+	}
+	d.ns = ns
 }
 
 // start runs a service process with its ops endpoint on addr.
@@ -366,6 +385,57 @@ func TestLoaderKilledMidImport(t *testing.T) {
 		t.Fatalf("after the restart: %d of 105 sessions settled, %d samples (%d distinct), want 95", settled, samples, distinct)
 	}
 	t.Logf("killed the loader after %d requests; %d requests in all, at most %d per %s per host", killedAt, d.up.Requests(), calls, window)
+	d.stopAll()
+}
+
+// TestNATSRestartMidImport stops the NATS server in the middle of a
+// whole-year import and starts it again: every service reconnects by
+// itself, the run completes, and nothing is lost or duplicated.
+func TestNATSRestartMidImport(t *testing.T) {
+	const quota = "30/0s"
+	d := newDeployment(t, "PADDOCK_QUOTA_WINDOW=2s", "PADDOCK_ACK_WAIT=3s",
+		"PADDOCK_QUOTA_LIVETIMING="+quota, "PADDOCK_QUOTA_MIRROR="+quota, "PADDOCK_QUOTA_JOLPICA="+quota, "PADDOCK_QUOTA_GITHUBRAW="+quota)
+	d.startAll()
+	done := make(chan string, 1)
+	go func() {
+		var out string
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			var err error
+			out, err = d.paddock("import", "--year", "2019", "--kinds", "weather", "--timeout", "5m")
+			if err == nil || !strings.Contains(out, "no planner is running") || time.Now().After(deadline) {
+				break
+			}
+		}
+		done <- out
+	}()
+	waitFor(t, 60*time.Second, func() error {
+		if n := d.up.Requests(); n < 60 {
+			return fmt.Errorf("%d requests so far", n)
+		}
+		return nil
+	})
+	d.restartNATS(time.Second)
+	var out string
+	select {
+	case out = <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the import did not finish within 3 minutes of the NATS restart")
+	}
+	if !strings.Contains(out, "Import complete") {
+		t.Fatalf("import across a NATS restart:\n%s", out)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, d.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var settled, samples int
+	_ = conn.QueryRow(ctx, `SELECT count(*) FROM extractions WHERE year=2019 AND kind='weather' AND status IN ('done','unavailable')`).Scan(&settled)
+	_ = conn.QueryRow(ctx, `SELECT count(*) FROM weather_samples WHERE year=2019`).Scan(&samples)
+	if settled != 105 || samples != 95 {
+		t.Fatalf("after the restart: %d of 105 sessions settled, %d samples, want 95", settled, samples)
+	}
 	d.stopAll()
 }
 
