@@ -96,7 +96,34 @@ func (a *Accountant) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return consume.Run(ctx, c, a.Handle, a.log, consume.Options{Concurrency: 1})
+	return consume.Run(ctx, c, a.handleInOrder, a.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second})
+}
+
+// inOrderPatience bounds how long a message is retried in place.
+const inOrderPatience = 2 * time.Minute
+
+// handleInOrder applies a message, retrying a failing database in place
+// rather than handing the message back: a message handed back would come
+// after later ones, and a run could complete before a call it made is
+// counted. A message that cannot be decoded is given up; after
+// inOrderPatience of failures (a long outage) the message is handed back.
+func (a *Accountant) handleInOrder(ctx context.Context, msg jetstream.Msg) error {
+	wait := 100 * time.Millisecond
+	deadline := time.Now().Add(inOrderPatience)
+	for {
+		err := a.Handle(ctx, msg)
+		var perm *consume.PermanentError
+		if err == nil || errors.As(err, &perm) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		a.log.Warn("runs: retrying", "subject", msg.Subject(), "after", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // Handle applies one EVENTS message.

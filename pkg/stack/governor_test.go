@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/stack"
+	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -109,4 +112,56 @@ func TestMaxCallsDefersWhatDoesNotFit(t *testing.T) {
 	if !strings.Contains(reply.Report.Quota[0].Host, "livetiming") {
 		t.Fatalf("quota line %+v", reply.Report.Quota)
 	}
+}
+
+// TestDatabaseConnectionsDroppedMidImport cuts every PostgreSQL
+// connection of the run's database several times while a season imports:
+// handlers that lose their connection are retried, the pool reconnects,
+// and the run completes with every session settled and no row twice.
+func TestDatabaseConnectionsDroppedMidImport(t *testing.T) {
+	st := startWith(t, governor.Config{Window: time.Hour, Default: governor.Limit{PerWindow: 100000, MinInterval: 15 * time.Millisecond}})
+	var db string
+	if err := st.Pool.QueryRow(context.Background(), `SELECT current_database()`).Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(context.Background(), testenv.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	stop := make(chan struct{})
+	cuts := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { cuts <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(700 * time.Millisecond):
+			}
+			var killed int
+			_ = admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+				WHERE datname = $1 AND pid <> pg_backend_pid()`, db).Scan(&killed)
+			if killed > 0 {
+				n++
+			}
+		}
+	}()
+	_, sum, calls := importRun(t, st, streams.PlanCommand{Year: 2019, Kinds: []string{"weather"}})
+	close(stop)
+	n := <-cuts
+	if n == 0 {
+		t.Fatal("no connection was cut: the import was too quick for the test")
+	}
+	if sum.Status != "completed" || sum.SessionsProcessed != sum.GapsDetected || int64(sum.APICallsMade) != calls {
+		t.Fatalf("after %d cuts: %+v (stand-in %d)", n, sum, calls)
+	}
+	var settled, samples int
+	_ = st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM extractions WHERE year=2019 AND status IN ('done','unavailable')`).Scan(&settled)
+	_ = st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM weather_samples WHERE year=2019`).Scan(&samples)
+	if settled != sum.GapsDetected || samples != 95 {
+		t.Fatalf("after %d cuts: %d of %d sessions settled, %d samples (want 95)", n, settled, sum.GapsDetected, samples)
+	}
+	t.Logf("%d times every connection was cut; %d sessions settled, %d calls", n, settled, calls)
 }
