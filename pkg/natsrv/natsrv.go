@@ -111,11 +111,16 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 	return nc, nil
 }
 
-// JetStream connects to url (see Connect), binds JetStream and applies
-// paddock's topology, as every service does at start.
+// JetStream connects to url (see Connect), waits for the server as long
+// as ctx allows, binds JetStream and applies paddock's topology, as every
+// service does at start.
 func JetStream(ctx context.Context, url, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
 	nc, err := Connect(url, name, log)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := WaitConnected(ctx, nc, url); err != nil {
+		nc.Close()
 		return nil, nil, err
 	}
 	js, err := jetstream.New(nc)
@@ -128,4 +133,17 @@ func JetStream(ctx context.Context, url, name string, log *slog.Logger) (*nats.C
 		return nil, nil, err
 	}
 	return nc, js, nil
+}
+
+// WaitConnected waits until a connection made by Connect (which keeps
+// trying in the background) is up, or ctx ends; url names it in the error.
+func WaitConnected(ctx context.Context, nc *nats.Conn, url string) error {
+	for !nc.IsConnected() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("NATS at %s is unreachable: is it running? (unset NATS_URL to use the embedded server): %w", url, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }

@@ -85,11 +85,11 @@ type Stack struct {
 // Start brings the stack up: NATS (embedded or remote), the topology,
 // PostgreSQL with migrations applied, the stand-in when asked, then the
 // services. Close takes it down.
-func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err error) {
-	st = &Stack{}
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err error) {
+	st := &Stack{}
 	defer func() {
 		if err != nil {
-			st.Close()
+			_ = st.Close()
 		}
 	}()
 
@@ -109,6 +109,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err er
 			return nil, err
 		}
 	} else if st.NC, err = natsrv.Connect(cfg.NATSURL, "paddock", log); err != nil {
+		return nil, err
+	} else if err := natsrv.WaitConnected(ctx, st.NC, cfg.NATSURL); err != nil {
 		return nil, err
 	}
 	if st.JS, err = jetstream.New(st.NC); err != nil {

@@ -112,7 +112,7 @@ func cmdImport(ctx context.Context, cfg config, log *slog.Logger, args []string)
 		return err
 	}
 	sum, runErr := follow(ctx, st.NC, st.JS, f, cmd, os.Stdout)
-	if st.Standin != nil && !f.asJSON {
+	if st.Standin != nil && !f.asJSON && runErr == nil {
 		fmt.Printf("  stand-in requests:    %d\n", st.Standin.Requests())
 	}
 	if err := st.Close(); err != nil {
@@ -135,6 +135,11 @@ func remoteImport(ctx context.Context, cfg config, log *slog.Logger, f *planFlag
 		return err
 	}
 	defer nc.Close()
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := natsrv.WaitConnected(wctx, nc, cfg.NATSURL); err != nil {
+		return err
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err

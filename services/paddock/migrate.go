@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/store"
@@ -27,7 +28,9 @@ func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string
 	if cfg.NATSURL == "" {
 		return nil
 	}
-	nc, _, err := natsrv.JetStream(ctx, cfg.NATSURL, "paddock-migrate", log)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second) // fail fast when NATS is down
+	defer cancel()
+	nc, _, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-migrate", log)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,9 @@ func cmdQuota(ctx context.Context, cfg config, log *slog.Logger, args []string) 
 	}
 	var js jetstream.JetStream
 	if cfg.NATSURL != "" {
-		nc, j, err := natsrv.JetStream(ctx, cfg.NATSURL, "paddock-quota", log)
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second) // fail fast when NATS is down
+		defer cancel()
+		nc, j, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-quota", log)
 		if err != nil {
 			return err
 		}
