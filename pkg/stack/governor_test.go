@@ -92,6 +92,7 @@ func TestRetryAfterOnEveryFifthCall(t *testing.T) {
 	if int64(sum.RateLimitPauses) != throttled.Load() {
 		t.Fatalf("rate_limit_pauses %d, the stand-in throttled %d requests", sum.RateLimitPauses, throttled.Load())
 	}
+	t.Logf("%d requests, %d answered 429: %d pauses, %d gaps failed", made, throttled.Load(), sum.RateLimitPauses, sum.SessionsFailed)
 }
 
 // TestMaxCallsDefersWhatDoesNotFit: --max-calls spends at most that many

@@ -272,7 +272,7 @@ func TestWholeYearEndsWithEverySessionSettled(t *testing.T) {
 			if pending != 0 || unsettled != 0 || sessions < 80 {
 				t.Errorf("pending %d, sessions without outcome %d, sessions %d", pending, unsettled, sessions)
 			}
-			t.Logf("%d: %d sessions, %d with weather, %d unavailable, %d upstream calls (stand-in counted %d)",
+			t.Logf("%d, every kind: %d sessions, %d with data, %d unavailable, %d upstream calls (stand-in counted %d)",
 				year, sum.SessionsProcessed, sum.SessionsSucceeded, sum.SessionsUnavail, sum.APICallsMade, calls)
 
 			// Nothing is left to do, and asking again costs nothing.
