@@ -87,12 +87,14 @@ func (r *Reader) Upstream() upstream.Config {
 }
 
 // Quota reads the rate governor's configuration: PADDOCK_QUOTA_WINDOW
-// (default 1h) and per host PADDOCK_QUOTA_LIVETIMING, _MIRROR, _JOLPICA,
+// (default 1h), PADDOCK_STREAM_REPLICAS (the JetStream replicas of every
+// stream, ledgers included; default 1) and per host PADDOCK_QUOTA_LIVETIMING, _MIRROR, _JOLPICA,
 // _MULTIVIEWER, _GITHUBRAW as "calls" or "calls/min-interval" (e.g.
 // "500/250ms"; "0" = unlimited). Unset hosts keep governor.DefaultConfig.
 func (r *Reader) Quota() governor.Config {
 	cfg := governor.DefaultConfig()
 	cfg.Window = r.Duration("PADDOCK_QUOTA_WINDOW", cfg.Window)
+	cfg.Replicas = r.Int("PADDOCK_STREAM_REPLICAS", 0)
 	for env, host := range map[string]string{
 		"PADDOCK_QUOTA_LIVETIMING":  upstream.LiveTiming,
 		"PADDOCK_QUOTA_MIRROR":      upstream.Mirror,

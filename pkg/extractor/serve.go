@@ -18,10 +18,11 @@ type Config struct {
 	DatabaseURL string
 	HTTPAddr    string // /healthz and /metrics
 	Concurrency int    // messages handled at once by this instance
+	Replicas    int    // stream replicas on a JetStream cluster; 0 = 1
 }
 
 // LoadConfig reads NATS_URL, DATABASE_URL, PADDOCK_HTTP_ADDR (default
-// httpAddr) and PADDOCK_CONCURRENCY (default 4).
+// httpAddr), PADDOCK_CONCURRENCY (default 4) and PADDOCK_STREAM_REPLICAS.
 func LoadConfig(httpAddr string) (Config, error) {
 	r := envconf.New()
 	c := Config{
@@ -29,6 +30,7 @@ func LoadConfig(httpAddr string) (Config, error) {
 		DatabaseURL: r.String("DATABASE_URL", store.DefaultURL),
 		HTTPAddr:    r.String("PADDOCK_HTTP_ADDR", httpAddr),
 		Concurrency: r.Int("PADDOCK_CONCURRENCY", 4),
+		Replicas:    r.Int("PADDOCK_STREAM_REPLICAS", 0),
 	}
 	return c, r.Err()
 }
@@ -42,7 +44,7 @@ func Serve(ctx context.Context, cfg Config, kind Kind, log *slog.Logger) error {
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-"+kind.Name, log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-"+kind.Name, cfg.Replicas, log)
 	if err != nil {
 		return err
 	}

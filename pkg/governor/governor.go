@@ -36,6 +36,9 @@ type Config struct {
 	// Limits per host; hosts not listed get Default.
 	Limits  map[string]Limit
 	Default Limit
+	// Replicas of the ledgers and the pause bucket on a JetStream
+	// cluster; 0 = 1. paddock's streams use the same number.
+	Replicas int
 }
 
 // DefaultConfig is paddock's quota: 500 calls an hour and 4 a second for
@@ -82,7 +85,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config, onPause func(c
 	if cfg.Window <= 0 {
 		cfg.Window = time.Hour
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: streams.QuotaPauses, Description: "upstream hosts paused by Retry-After"})
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: streams.QuotaPauses, Description: "upstream hosts paused by Retry-After", Replicas: max(cfg.Replicas, 1)})
 	if err != nil {
 		return nil, fmt.Errorf("governor: pause bucket: %w", err)
 	}
@@ -121,6 +124,9 @@ func (g *Governor) ledger(ctx context.Context, host string) (jetstream.Stream, e
 	cfg, err := streams.QuotaLedger(host, l.PerWindow, g.cfg.Window)
 	if err != nil {
 		return nil, err
+	}
+	if g.cfg.Replicas > 0 {
+		cfg.Replicas = g.cfg.Replicas
 	}
 	s, err := g.js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {

@@ -112,9 +112,10 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 }
 
 // JetStream connects to url (see Connect), waits for the server as long
-// as ctx allows, binds JetStream and applies paddock's topology, as every
-// service does at start.
-func JetStream(ctx context.Context, url, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+// as ctx allows, binds JetStream and applies paddock's topology with the
+// given stream replicas (0 = as declared: 1), as every service does at
+// start.
+func JetStream(ctx context.Context, url, name string, replicas int, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
 	nc, err := Connect(url, name, log)
 	if err != nil {
 		return nil, nil, err
@@ -128,7 +129,7 @@ func JetStream(ctx context.Context, url, name string, log *slog.Logger) (*nats.C
 		nc.Close()
 		return nil, nil, fmt.Errorf("natsrv: jetstream: %w", err)
 	}
-	if err := streams.Apply(ctx, js, 0); err != nil {
+	if err := streams.Apply(ctx, js, replicas); err != nil {
 		nc.Close()
 		return nil, nil, err
 	}

@@ -116,7 +116,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	if st.JS, err = jetstream.New(st.NC); err != nil {
 		return nil, fmt.Errorf("stack: jetstream: %w", err)
 	}
-	if err := streams.Apply(ctx, st.JS, 0); err != nil {
+	if err := streams.Apply(ctx, st.JS, cfg.Quota.Replicas); err != nil {
 		return nil, err
 	}
 	if st.Archive, err = archive.Open(ctx, st.JS, streams.RawBucket); err != nil {

@@ -44,7 +44,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		"quota_window", cfg.Quota.Window, "quota", cfg.Quota.Limits, "ack_wait", cfg.AckWait)
 
 	// NATS, the topology and the raw archive.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "loader", log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "loader", cfg.Quota.Replicas, log)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second) // fail fast when NATS is down
 	defer cancel()
-	nc, _, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-migrate", log)
+	nc, _, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-migrate", cfg.Quota.Replicas, log)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func cmdQuota(ctx context.Context, cfg config, log *slog.Logger, args []string) 
 	if cfg.NATSURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second) // fail fast when NATS is down
 		defer cancel()
-		nc, j, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-quota", log)
+		nc, j, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-quota", cfg.Quota.Replicas, log)
 		if err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		"http_addr", cfg.HTTPAddr, "schedule_wait", cfg.ScheduleWait, "migrate", cfg.Migrate)
 
 	// NATS and the topology.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "planner", log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "planner", cfg.Quota.Replicas, log)
 	if err != nil {
 		return err
 	}
