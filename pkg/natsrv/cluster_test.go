@@ -44,7 +44,7 @@ func TestTopologyOnThreeNodeCluster(t *testing.T) {
 			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
 			NoLog: true, NoSigs: true,
 			Cluster: server.ClusterOpts{Name: "paddock", Host: "127.0.0.1", Port: routes[i]},
-			Routes: server.RoutesFromStr(fmt.Sprintf("nats://127.0.0.1:%d,nats://127.0.0.1:%d,nats://127.0.0.1:%d", routes[0], routes[1], routes[2])),
+			Routes:  server.RoutesFromStr(fmt.Sprintf("nats://127.0.0.1:%d,nats://127.0.0.1:%d,nats://127.0.0.1:%d", routes[0], routes[1], routes[2])),
 		}
 		ns, err := server.NewServer(opts)
 		if err != nil {
@@ -126,24 +126,38 @@ func TestTopologyOnThreeNodeCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Lose a node: two of three still make a quorum.
+	// Lose a node: two of three still make a quorum. Each attempt gets a
+	// few seconds, as the services' calls do (the client may have to
+	// reconnect and a new stream leader be elected first).
+	retry := func(what string, f func(context.Context) error) {
+		t.Helper()
+		for {
+			actx, acancel := context.WithTimeout(ctx, 3*time.Second)
+			err := f(actx)
+			acancel()
+			if err == nil {
+				return
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("%s after losing a node: %v", what, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 	nodes[2].Shutdown()
-	for {
-		err := gov.Acquire(ctx, "example.test")
-		if err == nil {
-			break
+	retry("acquire", func(c context.Context) error { return gov.Acquire(c, "example.test") })
+	retry("archive", func(c context.Context) error {
+		body, _, err := arc.Get(c, "example.test/a", "")
+		if err == nil && string(body) != "body" {
+			return fmt.Errorf("body %q", body)
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("acquire after losing a node: %v", err)
+		return err
+	})
+	retry("ledger", func(c context.Context) error {
+		st, err := gov.Status(c)
+		if err == nil && st[0].CallsMade != 2 {
+			t.Fatalf("ledger after losing a node: %d calls, want 2", st[0].CallsMade)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	body, _, err := arc.Get(ctx, "example.test/a", "")
-	if err != nil || string(body) != "body" {
-		t.Fatalf("archive after losing a node: %q, %v", body, err)
-	}
-	st, err := gov.Status(ctx)
-	if err != nil || st[0].CallsMade != 2 {
-		t.Fatalf("ledger after losing a node: %+v, %v", st, err)
-	}
+		return err
+	})
 }
