@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/client"
 	"github.com/paddock-f1/paddock/pkg/f1"
@@ -373,20 +373,25 @@ func TestRedeliveredManifestGivesSameRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var n int
-		err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM extractions WHERE run_id='replay-1'`).Scan(&n)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			t.Fatal(err)
+	// Wait until both deliveries reported their weather outcome.
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cons, err := st.JS.OrderedConsumer(wctx, streams.Events, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{streams.Extracted("weather", 2019, 14, "Q")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for !seen["replay-0"] || !seen["replay-1"] {
+		msg, err := cons.Next(jetstream.FetchMaxWait(time.Until(deadlineOf(wctx))))
+		if err != nil {
+			t.Fatalf("replayed manifests not both extracted within 30s (seen %v): %v", seen, err)
 		}
-		if n == 1 {
-			break
+		var e streams.Extraction
+		if streams.Decode(msg.Data(), &e) == nil && e.Status == streams.StatusDone {
+			seen[e.RunID] = true
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("replayed manifest not extracted within 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	if got := snapshot(); got != want {
 		t.Fatalf("rows after two redeliveries %s, before %s", got, want)
@@ -482,3 +487,8 @@ func logLevel() slog.Level {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
