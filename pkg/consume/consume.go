@@ -80,7 +80,13 @@ func Run(ctx context.Context, c jetstream.Consumer, h Handler, log *slog.Logger,
 					if ctx.Err() != nil {
 						return
 					}
+					// Heartbeat gaps and reconnects surface here; the iterator
+					// recovers by itself. Do not spin while it does.
 					log.Warn("consume: next message", "err", err)
+					select {
+					case <-ctx.Done():
+					case <-time.After(100 * time.Millisecond):
+					}
 					continue
 				}
 				handle(ctx, msg, h, log, o.Heartbeat)
