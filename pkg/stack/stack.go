@@ -38,7 +38,10 @@ import (
 
 // Config configures the stack.
 type Config struct {
-	DataDir     string // JetStream store of the embedded server
+	DataDir string // JetStream store of the embedded server
+	// ListenPort opens the embedded server to other processes on
+	// 127.0.0.1:ListenPort; 0 keeps it in-process only.
+	ListenPort  int
 	NATSURL     string // "" = embedded server
 	DatabaseURL string
 	Recorded    string // recorded upstream tree to serve locally; "" = the real upstream
@@ -102,7 +105,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("stack: data directory: %w", err)
 		}
-		if st.srv, err = natsrv.Start(natsrv.Options{StoreDir: dir}); err != nil {
+		if st.srv, err = natsrv.Start(natsrv.Options{StoreDir: dir, Port: cfg.ListenPort}); err != nil {
 			return nil, err
 		}
 		if st.NC, err = st.srv.Connect("paddock"); err != nil {

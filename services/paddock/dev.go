@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -11,20 +12,27 @@ import (
 )
 
 // cmdDev runs every service in this process until interrupted: the
-// embedded default as a long-running server that 'paddock plan' (with
-// NATS_URL pointing at --listen) can talk to.
+// embedded default as a long-running server that 'paddock import', 'plan'
+// and 'quota' with NATS_URL=nats://127.0.0.1:<--listen> can talk to.
 func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	recorded := fs.String("recorded", "", "serve this recorded upstream tree locally instead of the network")
 	dataDir := fs.String("data-dir", cfg.DataDir, "data directory of the embedded JetStream server")
+	listen := fs.Int("listen", 0, "open the embedded NATS server on 127.0.0.1:PORT so 'paddock import/plan/quota' with NATS_URL can reach it")
 	if err := fs.Parse(args); err != nil {
 		return usageError("%v", err)
 	}
 	log := logging.New(os.Stderr, "paddock-dev", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
-	st, err := stack.Start(ctx, stack.Config{DataDir: absDir(*dataDir), NATSURL: cfg.NATSURL,
-		DatabaseURL: cfg.DatabaseURL, Recorded: *recorded, Upstream: cfg.Upstream}, log)
+	if *listen != 0 && cfg.NATSURL != "" {
+		return usageError("--listen opens the embedded server; with NATS_URL set there is none")
+	}
+	st, err := stack.Start(ctx, stack.Config{DataDir: absDir(*dataDir), ListenPort: *listen, NATSURL: cfg.NATSURL,
+		DatabaseURL: cfg.DatabaseURL, Recorded: *recorded, Upstream: cfg.Upstream, Quota: cfg.Quota}, log)
 	if err != nil {
 		return err
+	}
+	if *listen != 0 {
+		fmt.Printf("NATS_URL=nats://127.0.0.1:%d\n", *listen)
 	}
 	log.Info("every service is running; interrupt to stop")
 	<-ctx.Done()

@@ -439,6 +439,45 @@ func TestNATSRestartMidImport(t *testing.T) {
 	d.stopAll()
 }
 
+// TestDevServesOtherProcesses runs 'paddock dev' (every service and an
+// embedded NATS server in one process, opened with --listen) and imports
+// through it from another 'paddock' process over NATS_URL.
+func TestDevServesOtherProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs binaries")
+	}
+	bin := binaries(t)
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	env := append(os.Environ(), "DATABASE_URL="+testenv.Database(t), "PADDOCK_LOG_LEVEL=warn")
+	dev := exec.Command(filepath.Join(bin, "paddock"), "dev", "--listen", port, "--recorded", testenv.Recorded(t), "--data-dir", t.TempDir())
+	dev.Env = env
+	var log bytes.Buffer
+	dev.Stdout, dev.Stderr = &log, &log
+	if err := dev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = dev.Process.Signal(syscall.SIGTERM)
+		if err := dev.Wait(); err != nil {
+			t.Errorf("paddock dev exited with %v after SIGTERM:\n%s", err, log.String())
+		}
+	}()
+	var out string
+	waitFor(t, 60*time.Second, func() error {
+		cmd := exec.Command(filepath.Join(bin, "paddock"), "import", "--year", "2019", "--round", "14", "--session", "Q", "--kinds", "weather")
+		cmd.Env = append(env, "NATS_URL=nats://127.0.0.1:"+port)
+		b, err := cmd.CombinedOutput()
+		out = string(b)
+		if err != nil && (strings.Contains(out, "unreachable") || strings.Contains(out, "no planner is running")) {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+	if !strings.Contains(out, "Import complete") || !strings.Contains(out, "api_calls_made:       5") {
+		t.Fatalf("import through paddock dev:\n%s\ndev:\n%s", out, log.String())
+	}
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
