@@ -29,6 +29,8 @@ type PlanCommand struct {
 	// DryRun asks for the gap report only: no run, nothing published (a
 	// season whose schedule is unknown still has its schedule loaded).
 	DryRun bool `json:"dry_run,omitempty"`
+	// Notify posts the run's pauses and its summary to Slack.
+	Notify bool `json:"notify,omitempty"`
 }
 
 // SessionRef names one session of a season.
@@ -92,6 +94,7 @@ type Gap struct {
 	Ended      time.Time `json:"ended,omitempty"`
 	Mirror     bool      `json:"mirror,omitempty"`      // the season is served by the mirror: ask it first
 	CircuitKey int       `json:"circuit_key,omitempty"` // the event's circuit (corrected); 0 = learn it from SessionInfo
+	Notify     bool      `json:"notify,omitempty"`      // the run posts its pauses to Slack
 	Kinds      []string  `json:"kinds,omitempty"`
 	Force      bool      `json:"force,omitempty"`
 	Refetch    bool      `json:"refetch,omitempty"`
@@ -208,6 +211,7 @@ type Paused struct {
 	Host   string    `json:"host"`
 	Until  time.Time `json:"until"`
 	Reason string    `json:"reason"` // quota | retry-after
+	Notify bool      `json:"notify,omitempty"`
 }
 
 // LoadCost reports how one loader job of a run ended.
@@ -244,6 +248,7 @@ type Summary struct {
 	DurationSeconds   float64        `json:"duration_seconds"`
 	Failures          []string       `json:"failures,omitempty"`
 	StartedAt         time.Time      `json:"started_at"`
+	Notify            bool           `json:"notify,omitempty"`
 	FinishedAt        time.Time      `json:"finished_at"`
 }
 

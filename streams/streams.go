@@ -47,6 +47,7 @@ const (
 	LoaderConsumer   = "loader"
 	ScheduleConsumer = "schedule"
 	RunsConsumer     = "runs"
+	NotifierConsumer = "notifier"
 )
 
 // ExtractorConsumer is the durable consumer name of the extractor of kind.
@@ -130,6 +131,10 @@ func ConsumerConfig(name string) (stream string, cfg jetstream.ConsumerConfig) {
 		return Loaded, cfg
 	case RunsConsumer:
 		cfg.MaxAckPending = 64
+		return Events, cfg
+	case NotifierConsumer:
+		cfg.FilterSubject = "f1.run.>"
+		cfg.MaxAckPending = 1 // one message at a time: Slack takes about one a second
 		return Events, cfg
 	default: // extractors
 		cfg.FilterSubject = "f1.session.loaded.>"

@@ -50,10 +50,6 @@ func (g *Gate) Acquire(ctx context.Context, host string) error {
 // pause for the run whose job is in the context.
 func PauseAnnouncer(js jetstream.JetStream, log *slog.Logger) func(ctx context.Context, host string, until time.Time, reason string) {
 	return func(ctx context.Context, host string, until time.Time, reason string) {
-		runID := ""
-		if j := jobFrom(ctx); j != nil {
-			runID = j.runID
-		}
-		Announce(ctx, js, log, runID, host, until, reason)
+		Announce(ctx, js, log, jobFrom(ctx), host, until, reason)
 	}
 }

@@ -97,7 +97,7 @@ func (l *Loader) Handle(ctx context.Context, msg jetstream.Msg) error {
 	if md, err := msg.Metadata(); err == nil {
 		attempt = md.NumDelivered
 	}
-	j := &job{runID: g.RunID, subject: fmt.Sprintf("%s#%d", jobSubject(g), attempt)}
+	j := &job{runID: g.RunID, subject: fmt.Sprintf("%s#%d", jobSubject(g), attempt), notify: g.Notify}
 	ctx = context.WithValue(ctx, jobKey{}, j)
 	if g.Schedule {
 		return l.loadSchedule(ctx, g, j)
@@ -109,6 +109,7 @@ func (l *Loader) Handle(ctx context.Context, msg jetstream.Msg) error {
 // context so the gate can attribute every request to its run.
 type job struct {
 	runID   string
+	notify  bool   // the run posts its pauses
 	subject string // what and attempt: "2019/14/Qualifying#1"
 	seq     int    // requests made so far
 	calls   int    // requests made, as the responses report them
@@ -153,8 +154,12 @@ func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, ref
 			l.announce(ctx, rl.Host, until, "retry-after")
 			return feed, consume.Retry(wait, err)
 		}
-		if ctx.Err() != nil {
-			return feed, consume.Retry(time.Second, err)
+		var upErr *upstream.Error
+		if ctx.Err() != nil || !errors.As(err, &upErr) {
+			// Not the upstream's failure (the governor could not reach
+			// JetStream, say): nothing is wrong with the feed; try the
+			// whole gap again shortly.
+			return feed, consume.Retry(2*time.Second, err)
 		}
 		feed.Status = streams.FeedFailed
 		feed.Error = err.Error()
@@ -413,21 +418,18 @@ func (l *Loader) publish(ctx context.Context, subject string, m *streams.Manifes
 
 // announce publishes a pause of the current job's run.
 func (l *Loader) announce(ctx context.Context, host string, until time.Time, reason string) {
-	runID := ""
-	if j := jobFrom(ctx); j != nil {
-		runID = j.runID
-	}
-	Announce(ctx, l.js, l.log, runID, host, until, reason)
+	Announce(ctx, l.js, l.log, jobFrom(ctx), host, until, reason)
 }
 
-// Announce publishes a pause on EVENTS (counted in the run's
-// rate_limit_pauses) and logs it. runID may be empty.
-func Announce(ctx context.Context, js jetstream.JetStream, log *slog.Logger, runID, host string, until time.Time, reason string) {
-	log.Warn("upstream paused", "host", host, "until", until.UTC().Format(time.RFC3339), "reason", reason, "run_id", runID)
-	if runID == "" {
-		runID = "none"
+// Announce publishes a pause on EVENTS (counted in the run of j's
+// rate_limit_pauses; j may be nil) and logs it.
+func Announce(ctx context.Context, js jetstream.JetStream, log *slog.Logger, j *job, host string, until time.Time, reason string) {
+	runID, notify := "none", false
+	if j != nil {
+		runID, notify = j.runID, j.notify
 	}
-	p := streams.Paused{V: streams.SchemaVersion, RunID: runID, Host: host, Until: until.UTC(), Reason: reason}
+	log.Warn("upstream paused", "host", host, "until", until.UTC().Format(time.RFC3339), "reason", reason, "run_id", runID)
+	p := streams.Paused{V: streams.SchemaVersion, RunID: runID, Host: host, Until: until.UTC(), Reason: reason, Notify: notify}
 	if _, err := js.Publish(ctx, streams.RunEvent(runID, streams.RunPaused), streams.Encode(p),
 		jetstream.WithMsgID(streams.MsgID(runID, host, until.UnixMilli(), reason))); err != nil {
 		log.Warn("loader: publish pause", "err", err)

@@ -295,6 +295,7 @@ func (p *Planner) budget(ctx context.Context, cmd streams.PlanCommand, plan *gap
 		least += plan.Report.SessionGaps[i].MinCalls
 		g.RunID = cmd.RunID
 		g.Mirror = host == upstream.Mirror
+		g.Notify = cmd.Notify
 		out = append(out, g)
 		kept = append(kept, plan.Report.SessionGaps[i])
 	}

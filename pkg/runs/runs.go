@@ -234,8 +234,9 @@ func (a *Accountant) Summarize(ctx context.Context, runID string) (*streams.Summ
 		DataExtracted: map[string]int{}, KindsUnavailable: map[string]int{}, KindsFailed: map[string]int{}}
 	var finished *time.Time
 	var runStatus, runErr string
-	if err := a.pool.QueryRow(ctx, `SELECT year, started_at, finished_at, status, error FROM runs WHERE run_id=$1`, runID).
-		Scan(&s.Year, &s.StartedAt, &finished, &runStatus, &runErr); err != nil {
+	if err := a.pool.QueryRow(ctx, `SELECT year, started_at, finished_at, status, error, coalesce((command->>'notify')::boolean, false)
+		FROM runs WHERE run_id=$1`, runID).
+		Scan(&s.Year, &s.StartedAt, &finished, &runStatus, &runErr, &s.Notify); err != nil {
 		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 	}
 	if err := a.pool.QueryRow(ctx, `SELECT coalesce(sum(calls),0), coalesce(sum(archive_hits),0), coalesce(sum(pauses),0),

@@ -27,6 +27,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/lapsdb"
 	"github.com/paddock-f1/paddock/pkg/loader"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/notify"
 	"github.com/paddock-f1/paddock/pkg/planner"
 	"github.com/paddock-f1/paddock/pkg/runs"
 	"github.com/paddock-f1/paddock/pkg/standin"
@@ -56,6 +57,9 @@ type Config struct {
 	// ExtractorConcurrency is the number of messages each extractor
 	// handles at once; 4 by default.
 	ExtractorConcurrency int
+	// SlackWebhookURL receives the notifications of runs planned with
+	// Notify; without it they are logged.
+	SlackWebhookURL string
 }
 
 // Service names.
@@ -66,6 +70,7 @@ const (
 	ServiceLaps    = "extract-laps"
 	ServiceCircuit = "extract-circuit"
 	ServiceDrivers = "extract-drivers"
+	ServiceNotify  = "notifier"
 )
 
 // Stack is a running set of services and their connections.
@@ -189,6 +194,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	if want(ServiceLoader) {
 		l := loader.New(st.JS, st.Archive, st.Upstream, st.Governor, cfg.LoaderAckWait, log.With("service", ServiceLoader))
 		st.goRun(ServiceLoader, func() error { return l.Run(rctx) })
+	}
+	if want(ServiceNotify) {
+		var post notify.Poster = notify.Log{Log: log.With("service", ServiceNotify)}
+		if cfg.SlackWebhookURL != "" {
+			post = &notify.Webhook{URL: cfg.SlackWebhookURL}
+		}
+		nt := notify.New(st.JS, post, log.With("service", ServiceNotify))
+		st.goRun(ServiceNotify, func() error { return nt.Run(rctx) })
 	}
 	n := cfg.ExtractorConcurrency
 	if n <= 0 {

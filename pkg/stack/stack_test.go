@@ -39,6 +39,12 @@ func start(t *testing.T, fault ...func(r *http.Request, n int64) (int, http.Head
 // startWith is start with the given quota.
 func startWith(t *testing.T, quota governor.Config, fault ...func(r *http.Request, n int64) (int, http.Header, bool)) *stack.Stack {
 	t.Helper()
+	return startFull(t, quota, "", fault...)
+}
+
+// startFull is startWith posting notifications to slackURL.
+func startFull(t *testing.T, quota governor.Config, slackURL string, fault ...func(r *http.Request, n int64) (int, http.Header, bool)) *stack.Stack {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -47,7 +53,7 @@ func startWith(t *testing.T, quota governor.Config, fault ...func(r *http.Reques
 	st, err := stack.Start(ctx, stack.Config{
 		DataDir: t.TempDir(), DatabaseURL: testenv.Database(t), Recorded: testenv.Recorded(t),
 		Upstream: upstream.Config{RetryBackoff: 5 * time.Millisecond},
-		Quota:    quota,
+		Quota:    quota, SlackWebhookURL: slackURL,
 	}, log)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)

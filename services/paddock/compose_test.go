@@ -38,7 +38,7 @@ func TestComposeFileIsConsistent(t *testing.T) {
 	for _, e := range entries {
 		binaries[e.Name()] = true
 	}
-	for _, name := range []string{"planner", "loader", "extract-weather", "extract-laps", "extract-circuit", "extract-drivers", "migrate", "standin", "cli"} {
+	for _, name := range []string{"planner", "loader", "extract-weather", "extract-laps", "extract-circuit", "extract-drivers", "notifier", "migrate", "standin", "cli"} {
 		s, ok := c.Services[name]
 		if !ok {
 			t.Errorf("service %s missing", name)

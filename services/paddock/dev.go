@@ -27,7 +27,7 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 		return usageError("--listen opens the embedded server; with NATS_URL set there is none")
 	}
 	st, err := stack.Start(ctx, stack.Config{DataDir: absDir(*dataDir), ListenPort: *listen, NATSURL: cfg.NATSURL,
-		DatabaseURL: cfg.DatabaseURL, Recorded: *recorded, Upstream: cfg.Upstream, Quota: cfg.Quota}, log)
+		DatabaseURL: cfg.DatabaseURL, Recorded: *recorded, Upstream: cfg.Upstream, Quota: cfg.Quota, SlackWebhookURL: cfg.SlackURL}, log)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ type planFlags struct {
 	asJSON   bool
 	timeout  time.Duration
 	maxCalls int
+	notify   bool
 	recorded string
 	dataDir  string
 }
@@ -48,6 +49,7 @@ func newPlanFlags(name string, cfg config) *planFlags {
 	f.fs.StringVar(&f.kinds, "kinds", "", "only these data kinds, comma separated (default: every kind)")
 	f.fs.BoolVar(&f.force, "force", false, "re-extract what is already done (from the archive: no upstream call)")
 	f.fs.BoolVar(&f.refetch, "refetch", false, "ask the upstream again even for what the raw archive holds")
+	f.fs.BoolVar(&f.notify, "notify", false, "post the run's pauses and summary to Slack (SLACK_WEBHOOK_URL)")
 	f.fs.IntVar(&f.maxCalls, "max-calls", 0, "spend at most this many upstream calls (and no more than the quota has left); defer the rest")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print the gap report and the summary as JSON")
 	f.fs.DurationVar(&f.timeout, "timeout", 3*time.Minute, "how long to wait for the planner's answer")
@@ -75,7 +77,7 @@ func (f *planFlags) command(args []string) (streams.PlanCommand, error) {
 	if f.maxCalls < 0 {
 		return streams.PlanCommand{}, usageError("--max-calls must be positive")
 	}
-	cmd := streams.PlanCommand{V: streams.SchemaVersion, Year: f.year, Session: f.session, Force: f.force, Refetch: f.refetch, MaxCalls: f.maxCalls}
+	cmd := streams.PlanCommand{V: streams.SchemaVersion, Year: f.year, Session: f.session, Force: f.force, Refetch: f.refetch, MaxCalls: f.maxCalls, Notify: f.notify}
 	f.fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "round" {
 			r := f.round
@@ -106,7 +108,7 @@ func cmdImport(ctx context.Context, cfg config, log *slog.Logger, args []string)
 		}
 	}
 	st, err := stack.Start(ctx, stack.Config{
-		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream, Quota: cfg.Quota,
+		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream, Quota: cfg.Quota, SlackWebhookURL: cfg.SlackURL,
 	}, log)
 	if err != nil {
 		return err
@@ -347,7 +349,7 @@ func cmdGaps(ctx context.Context, cfg config, log *slog.Logger, args []string) e
 		return remoteImport(ctx, cfg, log, f, cmd, false)
 	}
 	st, err := stack.Start(ctx, stack.Config{
-		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream, Quota: cfg.Quota,
+		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream, Quota: cfg.Quota, SlackWebhookURL: cfg.SlackURL,
 	}, log)
 	if err != nil {
 		return err

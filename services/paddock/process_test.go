@@ -62,7 +62,7 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		for _, svc := range []string{"planner", "loader", "extract-weather", "extract-laps", "extract-circuit", "extract-drivers", "paddock"} {
+		for _, svc := range []string{"planner", "loader", "extract-weather", "extract-laps", "extract-circuit", "extract-drivers", "notifier", "paddock"} {
 			build := exec.Command("go", "build", "-o", filepath.Join(binDir, svc), "./services/"+svc)
 			build.Dir = root
 			if out, err := build.CombinedOutput(); err != nil {
@@ -169,6 +169,7 @@ func (d *deployment) startAll() (loader *exec.Cmd) {
 	d.start("extract-laps", freeAddr(d.t))
 	d.start("extract-circuit", freeAddr(d.t))
 	d.start("extract-drivers", freeAddr(d.t))
+	d.start("notifier", freeAddr(d.t))
 	waitFor(d.t, 30*time.Second, func() error {
 		resp, err := http.Get("http://" + plannerAddr + "/healthz")
 		if err != nil {

@@ -34,6 +34,7 @@ Environment:
   PADDOCK_LOG_LEVEL  debug, info, warn, error
   PADDOCK_LIVETIMING_URL, PADDOCK_MIRROR_URL, PADDOCK_JOLPICA_URL, PADDOCK_GITHUBRAW_URL,
   PADDOCK_MULTIVIEWER_URL  upstream base URLs; PADDOCK_HTTP_TIMEOUT, PADDOCK_HTTP_RETRIES
+  SLACK_WEBHOOK_URL        where runs planned with --notify post (embedded default)
   PADDOCK_QUOTA_WINDOW     the quota window (default 1h)
   PADDOCK_QUOTA_LIVETIMING, _MIRROR, _JOLPICA, _MULTIVIEWER, _GITHUBRAW
                            calls per window[/minimum interval], e.g. 500/250ms
@@ -49,6 +50,7 @@ type config struct {
 	LogLevel    slog.Level
 	Upstream    upstream.Config
 	Quota       governor.Config
+	SlackURL    string // secret: never printed
 }
 
 func loadConfig() (config, error) {
@@ -60,6 +62,7 @@ func loadConfig() (config, error) {
 		LogLevel:    logging.Level(r.String("PADDOCK_LOG_LEVEL", ""), slog.LevelError),
 		Upstream:    r.Upstream(),
 		Quota:       r.Quota(),
+		SlackURL:    r.String("SLACK_WEBHOOK_URL", ""),
 	}
 	if err := r.Err(); err != nil {
 		return c, usageError("configuration: %v", err)

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/paddock-f1/paddock/pkg/envconf"
+	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/notify"
+	"github.com/paddock-f1/paddock/pkg/ops"
+)
+
+// config is the notifier's configuration.
+type config struct {
+	NATSURL    string
+	WebhookURL string // secret: never logged
+	HTTPAddr   string
+	Replicas   int
+}
+
+func loadConfig() (config, error) {
+	r := envconf.New()
+	c := config{
+		NATSURL:    r.String("NATS_URL", "nats://127.0.0.1:4222"),
+		WebhookURL: r.String("SLACK_WEBHOOK_URL", ""),
+		HTTPAddr:   r.String("PADDOCK_HTTP_ADDR", ":8087"),
+		Replicas:   r.Int("PADDOCK_STREAM_REPLICAS", 0),
+	}
+	return c, r.Err()
+}
+
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	log.Info("starting", "nats_url", cfg.NATSURL, "slack_webhook", cfg.WebhookURL != "", "http_addr", cfg.HTTPAddr)
+
+	// NATS and the topology.
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "notifier", cfg.Replicas, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+
+	// Where messages go.
+	var post notify.Poster = notify.Log{Log: log}
+	if cfg.WebhookURL != "" {
+		post = &notify.Webhook{URL: cfg.WebhookURL}
+	}
+
+	// The notifier; drains the message in hand when ctx ends.
+	errs := make(chan error, 1)
+	go func() {
+		errs <- ops.Serve(ctx, cfg.HTTPAddr, func(context.Context) error {
+			if nc.Status() != nats.CONNECTED {
+				return errors.New("nats: " + nc.Status().String())
+			}
+			return nil
+		}, log)
+	}()
+	err = notify.New(js, post, log).Run(ctx)
+	if oerr := <-errs; err == nil {
+		err = oerr
+	}
+	log.Info("stopped")
+	return err
+}
