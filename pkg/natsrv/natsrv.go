@@ -148,3 +148,13 @@ func WaitConnected(ctx context.Context, nc *nats.Conn, url string) error {
 	}
 	return nil
 }
+
+// Health returns a health check that passes while nc is connected.
+func Health(nc *nats.Conn) func(context.Context) error {
+	return func(context.Context) error {
+		if s := nc.Status(); s != nats.CONNECTED {
+			return fmt.Errorf("nats: %s", s)
+		}
+		return nil
+	}
+}

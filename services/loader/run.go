@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
@@ -66,12 +63,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	l := loader.New(js, arc, up, gov, cfg.AckWait, log)
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, func(context.Context) error {
-			if nc.Status() != nats.CONNECTED {
-				return errors.New("nats: " + nc.Status().String())
-			}
-			return nil
-		}, log)
+		errs <- ops.Serve(ctx, cfg.HTTPAddr, natsrv.Health(nc), log)
 	}()
 
 	// Runs until ctx ends, then drains the gap in hand.

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/paddock-f1/paddock/pkg/envconf"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
@@ -51,12 +48,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// The notifier; drains the message in hand when ctx ends.
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, func(context.Context) error {
-			if nc.Status() != nats.CONNECTED {
-				return errors.New("nats: " + nc.Status().String())
-			}
-			return nil
-		}, log)
+		errs <- ops.Serve(ctx, cfg.HTTPAddr, natsrv.Health(nc), log)
 	}()
 	err = notify.New(js, post, log).Run(ctx)
 	if oerr := <-errs; err == nil {
