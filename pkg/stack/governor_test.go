@@ -158,9 +158,8 @@ func TestDatabaseConnectionsDroppedMidImport(t *testing.T) {
 	if sum.Status != "completed" || sum.SessionsProcessed != sum.GapsDetected || int64(sum.APICallsMade) != calls {
 		t.Fatalf("after %d cuts: %+v (stand-in %d)", n, sum, calls)
 	}
-	var settled, samples int
-	_ = st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM extractions WHERE year=2019 AND status IN ('done','unavailable')`).Scan(&settled)
-	_ = st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM weather_samples WHERE year=2019`).Scan(&samples)
+	settled := count(t, st, `SELECT count(*) FROM extractions WHERE year=2019 AND status IN ('done','unavailable')`)
+	samples := count(t, st, `SELECT count(*) FROM weather_samples WHERE year=2019`)
 	if settled != sum.GapsDetected || samples != 95 {
 		t.Fatalf("after %d cuts: %d of %d sessions settled, %d samples (want 95)", n, settled, sum.GapsDetected, samples)
 	}

@@ -267,14 +267,12 @@ func TestWholeYearEndsWithEverySessionSettled(t *testing.T) {
 			if sum.SessionsSucceeded+sum.SessionsUnavail != sum.SessionsProcessed || sum.SessionsFailed != 0 {
 				t.Errorf("summary %+v: every session must be done or unavailable", sum)
 			}
-			var pending, unsettled, sessions int
-			ctx := context.Background()
-			_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM run_items WHERE run_id=$1 AND status='pending'`, reply.RunID).Scan(&pending)
-			_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM sessions s
+			pending := count(t, st, `SELECT count(*) FROM run_items WHERE run_id=$1 AND status='pending'`, reply.RunID)
+			unsettled := count(t, st, `SELECT count(*) FROM sessions s
 				WHERE s.year=$1 AND coalesce(s.end_utc, s.start_utc + interval '2 hours') < now()
 				AND NOT EXISTS (SELECT 1 FROM extractions x WHERE (x.year, x.round, x.session) = (s.year, s.round, s.name)
-					AND x.kind='weather' AND x.status IN ('done','unavailable'))`, year).Scan(&unsettled)
-			_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE year=$1`, year).Scan(&sessions)
+					AND x.kind='weather' AND x.status IN ('done','unavailable'))`, year)
+			sessions := count(t, st, `SELECT count(*) FROM sessions WHERE year=$1`, year)
 			if pending != 0 || unsettled != 0 || sessions < 80 {
 				t.Errorf("pending %d, sessions without outcome %d, sessions %d", pending, unsettled, sessions)
 			}
@@ -497,4 +495,14 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 func deadlineOf(ctx context.Context) time.Time {
 	d, _ := ctx.Deadline()
 	return d
+}
+
+// count runs a counting query, failing the test when it cannot.
+func count(t *testing.T, st *stack.Stack, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := st.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
 }
