@@ -35,10 +35,8 @@ type PlanCommand struct {
 
 // SessionRef names one session of a season.
 type SessionRef struct {
-	Year    int    `json:"year"`
-	Round   int    `json:"round"`
-	Session string `json:"session"` // FastF1 name, e.g. "Qualifying"
-	Event   string `json:"event,omitempty"`
+	SessionKey
+	Event string `json:"event,omitempty"`
 }
 
 // MissingKinds is what one session lacks.
@@ -86,9 +84,7 @@ type Gap struct {
 	V          int       `json:"v"`
 	RunID      string    `json:"run_id"`
 	Schedule   bool      `json:"schedule,omitempty"`
-	Year       int       `json:"year"`
-	Round      int       `json:"round,omitempty"`
-	Session    string    `json:"session,omitempty"`
+	SessionKey           // Year only for a schedule gap
 	Code       string    `json:"code,omitempty"`
 	Path       string    `json:"path,omitempty"` // archive path of the session, relative to /static/
 	Ended      time.Time `json:"ended,omitempty"`
@@ -127,9 +123,7 @@ type Manifest struct {
 	V           int       `json:"v"`
 	RunID       string    `json:"run_id"`
 	Schedule    bool      `json:"schedule,omitempty"`
-	Year        int       `json:"year"`
-	Round       int       `json:"round,omitempty"`
-	Session     string    `json:"session,omitempty"`
+	SessionKey            // Year only for a schedule manifest
 	Code        string    `json:"code,omitempty"`
 	Path        string    `json:"path,omitempty"`
 	Kinds       []string  `json:"kinds,omitempty"`
@@ -181,16 +175,14 @@ const (
 
 // Extraction reports the outcome of one kind for one session.
 type Extraction struct {
-	V       int    `json:"v"`
-	RunID   string `json:"run_id"`
-	Kind    string `json:"kind"`
-	Year    int    `json:"year"`
-	Round   int    `json:"round"`
-	Session string `json:"session"`
-	Status  string `json:"status"`
-	Rows    int    `json:"rows"`
-	Reason  string `json:"reason,omitempty"`
-	Digest  string `json:"input_digest,omitempty"`
+	V     int    `json:"v"`
+	RunID string `json:"run_id"`
+	Kind  string `json:"kind"`
+	SessionKey
+	Status string `json:"status"`
+	Rows   int    `json:"rows"`
+	Reason string `json:"reason,omitempty"`
+	Digest string `json:"input_digest,omitempty"`
 }
 
 // Call records one real upstream request of a run. It is published

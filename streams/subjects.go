@@ -5,26 +5,25 @@ import "fmt"
 // PlanAccepted is the PLANS subject recording an accepted command of run.
 func PlanAccepted(runID string) string { return "f1.plan.accepted." + runID }
 
-// SessionGap is the GAPS subject of one session; code is the session's
-// short code (FP1, Q, SQ, SS, S, R).
-func SessionGap(year, round int, code string) string {
-	return fmt.Sprintf("f1.gap.%d.%d.%s", year, round, code)
+// SessionGap is the GAPS subject of one session.
+func SessionGap(k SessionKey) string {
+	return fmt.Sprintf("f1.gap.%d.%d.%s", k.Year, k.Round, k.Code())
 }
 
 // ScheduleGap is the GAPS subject asking the loader for a season schedule.
 func ScheduleGap(year int) string { return fmt.Sprintf("f1.gap.%d.schedule", year) }
 
 // SessionLoaded is the LOADED subject of a session manifest.
-func SessionLoaded(year, round int, code string) string {
-	return fmt.Sprintf("f1.session.loaded.%d.%d.%s", year, round, code)
+func SessionLoaded(k SessionKey) string {
+	return fmt.Sprintf("f1.session.loaded.%d.%d.%s", k.Year, k.Round, k.Code())
 }
 
 // ScheduleLoaded is the LOADED subject of a season schedule manifest.
 func ScheduleLoaded(year int) string { return fmt.Sprintf("f1.schedule.loaded.%d", year) }
 
 // Extracted is the EVENTS subject of an extraction outcome.
-func Extracted(kind string, year, round int, code string) string {
-	return fmt.Sprintf("f1.extracted.%s.%d.%d.%s", kind, year, round, code)
+func Extracted(kind string, k SessionKey) string {
+	return fmt.Sprintf("f1.extracted.%s.%d.%d.%s", kind, k.Year, k.Round, k.Code())
 }
 
 // ScheduleExtracted is the EVENTS subject announcing a season schedule

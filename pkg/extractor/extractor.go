@@ -2,7 +2,8 @@
 // manifests: it decides the kind's outcome from the manifest (done,
 // failed or unavailable), reads the kind's feeds from the raw archive,
 // writes the kind's rows and the ledger in one transaction, and reports
-// the outcome on EVENTS. A kind plugs in with a Parse and a Store func.
+// the outcome on EVENTS. The kinds themselves are package kind's: the
+// extractor knows none by name.
 package extractor
 
 import (
@@ -19,7 +20,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/consume"
-	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kind"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -28,32 +29,11 @@ type Source interface {
 	Get(ctx context.Context, name, sha256 string) ([]byte, *archive.Entry, error)
 }
 
-// Feeds holds the bodies of a session's available feeds by file name.
-type Feeds map[string][]byte
-
-// Session names the session being extracted.
-type Session struct {
-	Year, Round int
-	Name        string
-	// CircuitKey is the event's circuit as loaded (per-event kinds).
-	CircuitKey int
-}
-
-// Kind is what a data kind plugs in.
-type Kind struct {
-	f1.Kind
-	// Parse turns a session's feeds into rows; an error means the data is
-	// bad (the outcome is failed, nothing is retried).
-	Parse func(s Session, feeds Feeds) (any, error)
-	// Store replaces the session's rows inside tx and returns their count.
-	// It must be idempotent; an error is retried.
-	Store func(ctx context.Context, tx pgx.Tx, s Session, parsed any) (int, error)
-}
-
 // Extractor extracts one kind. Run as many instances as needed: they share
 // one durable consumer.
 type Extractor struct {
-	kind Kind
+	kind kind.Kind
+	spec *kind.Spec
 	pool *pgxpool.Pool
 	js   jetstream.JetStream
 	src  Source
@@ -61,13 +41,13 @@ type Extractor struct {
 }
 
 // New returns an extractor of kind.
-func New(kind Kind, pool *pgxpool.Pool, js jetstream.JetStream, src Source, log *slog.Logger) *Extractor {
-	return &Extractor{kind: kind, pool: pool, js: js, src: src, log: log.With("kind", kind.Name)}
+func New(k kind.Kind, pool *pgxpool.Pool, js jetstream.JetStream, src Source, log *slog.Logger) *Extractor {
+	return &Extractor{kind: k, spec: k.Spec(), pool: pool, js: js, src: src, log: log.With("kind", k.Spec().Name)}
 }
 
 // Run consumes LOADED until ctx ends with concurrency workers.
 func (x *Extractor) Run(ctx context.Context, concurrency int) error {
-	c, err := streams.Consumer(ctx, x.js, streams.ExtractorConsumer(x.kind.Name))
+	c, err := streams.Consumer(ctx, x.js, streams.ExtractorConsumer(x.spec.Name))
 	if err != nil {
 		return err
 	}
@@ -80,7 +60,7 @@ func (x *Extractor) Handle(ctx context.Context, msg jetstream.Msg) error {
 	if err := streams.Decode(msg.Data(), &m); err != nil {
 		return consume.Permanent(err)
 	}
-	if m.Schedule || !m.Wants(x.kind.Name) {
+	if m.Schedule || !m.Wants(x.spec.Name) {
 		return nil
 	}
 	out := x.Extract(ctx, &m)
@@ -97,10 +77,9 @@ type outcome struct {
 
 // Extract decides and records the outcome of the kind for manifest m.
 func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
-	s := Session{Year: m.Year, Round: m.Round, Name: m.Session, CircuitKey: m.CircuitKey}
+	s := kind.Session{SessionKey: m.SessionKey, CircuitKey: m.CircuitKey}
 	o := &outcome{Extraction: streams.Extraction{
-		V: streams.SchemaVersion, RunID: m.RunID, Kind: x.kind.Name,
-		Year: m.Year, Round: m.Round, Session: m.Session, Digest: m.Digest(),
+		V: streams.SchemaVersion, RunID: m.RunID, Kind: x.spec.Name, SessionKey: m.SessionKey, Digest: m.Digest(),
 	}}
 	if reason, status := x.availability(m); status != "" {
 		o.Status, o.Reason = status, reason
@@ -113,8 +92,8 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		var digest, status string
 		var version, rows int
 		err := x.pool.QueryRow(ctx, `SELECT input_digest, status, extractor_version, rows FROM extractions
-			WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`, s.Year, s.Round, s.Name, x.kind.Name).Scan(&digest, &status, &version, &rows)
-		if err == nil && digest == o.Digest && status == streams.StatusDone && version == x.kind.Version {
+			WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`, s.Year, s.Round, s.Session, x.spec.Name).Scan(&digest, &status, &version, &rows)
+		if err == nil && digest == o.Digest && status == streams.StatusDone && version == x.spec.Version {
 			o.Status, o.Rows = streams.StatusDone, rows // already extracted from this very input
 			return o
 		}
@@ -123,8 +102,8 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 			return o
 		}
 	}
-	feeds := Feeds{}
-	for _, need := range x.kind.FeedsFor(m.Year, m.Session) {
+	feeds := kind.Feeds{}
+	for _, need := range x.spec.FeedsFor(m.Year, m.Session) {
 		f := m.Feed(need.Name())
 		if f == nil || f.Status != streams.FeedOK {
 			continue
@@ -146,7 +125,7 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		return o
 	}
 	err = pgx.BeginFunc(ctx, x.pool, func(tx pgx.Tx) error {
-		n, err := x.kind.Store(ctx, tx, s, parsed)
+		n, err := parsed.Store(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -154,7 +133,7 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		return x.ledger(ctx, tx, s, o)
 	})
 	if err != nil {
-		o.err = consume.Retry(2*time.Second, fmt.Errorf("extractor: store %s of %d/%d/%s: %w", x.kind.Name, s.Year, s.Round, s.Name, err))
+		o.err = consume.Retry(2*time.Second, fmt.Errorf("extractor: store %s of %s: %w", x.spec.Name, s.SessionKey, err))
 	}
 	return o
 }
@@ -166,7 +145,7 @@ func (x *Extractor) availability(m *streams.Manifest) (reason, status string) {
 	if m.Unavailable != "" {
 		return m.Unavailable, streams.StatusUnavailable
 	}
-	for _, need := range x.kind.FeedsFor(m.Year, m.Session) {
+	for _, need := range x.spec.FeedsFor(m.Year, m.Session) {
 		if need.Optional {
 			continue
 		}
@@ -191,25 +170,25 @@ type execer interface {
 }
 
 // ledger records the outcome in the extraction ledger.
-func (x *Extractor) ledger(ctx context.Context, db execer, s Session, o *outcome) error {
+func (x *Extractor) ledger(ctx context.Context, db execer, s kind.Session, o *outcome) error {
 	_, err := db.Exec(ctx, `INSERT INTO extractions (year, round, session, kind, status, input_digest, extractor_version, rows, error, run_id, extracted_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
 		ON CONFLICT (year, round, session, kind) DO UPDATE SET status=EXCLUDED.status, input_digest=EXCLUDED.input_digest,
 			extractor_version=EXCLUDED.extractor_version, rows=EXCLUDED.rows, error=EXCLUDED.error, run_id=EXCLUDED.run_id, extracted_at=now()`,
-		s.Year, s.Round, s.Name, x.kind.Name, o.Status, o.Digest, x.kind.Version, o.Rows, o.Reason, o.RunID)
+		s.Year, s.Round, s.Session, x.spec.Name, o.Status, o.Digest, x.spec.Version, o.Rows, o.Reason, o.RunID)
 	if err != nil {
-		return fmt.Errorf("extractor: ledger %d/%d/%s %s: %w", s.Year, s.Round, s.Name, x.kind.Name, err)
+		return fmt.Errorf("extractor: ledger %s %s: %w", s.SessionKey, x.spec.Name, err)
 	}
 	return nil
 }
 
 // report publishes the outcome on EVENTS.
 func (x *Extractor) report(ctx context.Context, m *streams.Manifest, e streams.Extraction) error {
-	subj := streams.Extracted(x.kind.Name, m.Year, m.Round, m.Code)
+	subj := streams.Extracted(x.spec.Name, m.SessionKey)
 	_, err := x.js.Publish(ctx, subj, streams.Encode(e), jetstream.WithMsgID(streams.MsgID(e.RunID, subj, e.Digest, e.Status, m.Force)))
 	if err != nil {
 		return consume.Retry(time.Second, fmt.Errorf("extractor: report %s: %w", subj, err))
 	}
-	x.log.Info("extracted", "session", fmt.Sprintf("%d/%d/%s", m.Year, m.Round, m.Session), "status", e.Status, "rows", e.Rows, "reason", e.Reason, "run_id", e.RunID)
+	x.log.Info("extracted", "session", m.SessionKey, "status", e.Status, "rows", e.Rows, "reason", e.Reason, "run_id", e.RunID)
 	return nil
 }

@@ -2,10 +2,17 @@ package extractor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
+	"github.com/paddock-f1/paddock/pkg/kind"
+	"github.com/paddock-f1/paddock/pkg/kinds"
+	"github.com/paddock-f1/paddock/pkg/logging"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/store"
@@ -39,12 +46,13 @@ func LoadConfig(httpAddr string) (Config, error) {
 // (applying the topology) and PostgreSQL (whose schema is the planner's or
 // 'paddock migrate”s job), serves its ops endpoints and consumes loaded
 // manifests, draining the messages in hand at the end.
-func Serve(ctx context.Context, cfg Config, kind Kind, log *slog.Logger) error {
-	log.Info("starting", "kind", kind.Name, "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
+func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error {
+	name := k.Spec().Name
+	log.Info("starting", "kind", name, "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-"+kind.Name, cfg.Replicas, log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-"+name, cfg.Replicas, log)
 	if err != nil {
 		return err
 	}
@@ -62,7 +70,7 @@ func Serve(ctx context.Context, cfg Config, kind Kind, log *slog.Logger) error {
 	defer pool.Close()
 
 	// The extractor and its ops endpoints.
-	x := New(kind, pool, js, arc, log)
+	x := New(k, pool, js, arc, log)
 	errs := make(chan error, 1)
 	go func() {
 		errs <- ops.Serve(ctx, cfg.HTTPAddr, func(ctx context.Context) error { return pool.Ping(ctx) }, log)
@@ -73,4 +81,31 @@ func Serve(ctx context.Context, cfg Config, kind Kind, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return err
+}
+
+// Main is the whole main of the extractor service of the registry's kind
+// named kindName: logging (PADDOCK_LOG_LEVEL), configuration (LoadConfig,
+// with httpAddr as the default PADDOCK_HTTP_ADDR), Serve until SIGINT or
+// SIGTERM. It returns the process exit code: 0 after a clean drain, 1
+// when the service failed, 2 for bad configuration.
+func Main(kindName, httpAddr string) int {
+	service := "extract-" + kindName
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := logging.New(os.Stderr, service, logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
+	k, ok := kinds.Lookup(kindName)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "%s: no kind %q in this build (known: %v)\n", service, kindName, kinds.Names())
+		return 2
+	}
+	cfg, err := LoadConfig(httpAddr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, service+":", err)
+		return 2
+	}
+	if err := Serve(ctx, cfg, k, log); err != nil {
+		log.Error(service+" stopped", "err", err)
+		return 1
+	}
+	return 0
 }

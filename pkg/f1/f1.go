@@ -1,12 +1,15 @@
-// Package f1 is paddock's vocabulary of the sport's data: session names as
-// FastF1 spells them and their short codes, the data kinds paddock
-// extracts, and the upstream feeds each kind needs.
+// Package f1 is paddock's vocabulary of the sport's data: session keys,
+// session names as FastF1 spells them and their short codes, the upstream
+// documents a kind can read and the order a session's feeds are fetched
+// in. The kinds themselves are in package kinds.
 package f1
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/paddock-f1/paddock/streams"
 )
 
 // FirstYear is the first season the live-timing archive holds; earlier
@@ -16,17 +19,15 @@ const FirstYear = 2018
 // MaxRound bounds round numbers in plan commands; no season has had more.
 const MaxRound = 30
 
+// SessionKey names one session (year, round, FastF1's session name); see
+// streams.SessionKey.
+type SessionKey = streams.SessionKey
+
+// Key returns the session key of year, round and session.
+func Key(year, round int, session string) SessionKey { return streams.Key(year, round, session) }
+
 // Session names as FastF1 spells them, with their short codes.
-var sessions = []struct{ Name, Code string }{
-	{"Practice 1", "FP1"},
-	{"Practice 2", "FP2"},
-	{"Practice 3", "FP3"},
-	{"Sprint Shootout", "SS"},
-	{"Sprint Qualifying", "SQ"},
-	{"Qualifying", "Q"},
-	{"Sprint", "S"},
-	{"Race", "R"},
-}
+var sessions = streams.SessionNames()
 
 // SessionNames lists the accepted session names.
 func SessionNames() []string {
@@ -56,28 +57,7 @@ func ParseSession(s string) (string, error) {
 
 // SessionCode is the short code of a session name, used in subjects; a
 // name it does not know (a testing day) is made subject-safe instead.
-func SessionCode(name string) string {
-	for _, x := range sessions {
-		if x.Name == name {
-			return x.Code
-		}
-	}
-	r := strings.NewReplacer(" ", "_", ".", "_", "*", "_", ">", "_")
-	return r.Replace(name)
-}
-
-// Kind is a data kind paddock extracts.
-type Kind struct {
-	Name string
-	// Version is the extractor version; raising it re-plans every session
-	// extracted by an older one.
-	Version int
-	// Feeds are the upstream documents the kind reads.
-	Feeds []FeedNeed
-	// PerEvent kinds are loaded once per event (with one of its sessions)
-	// and done for the whole event.
-	PerEvent bool
-}
+func SessionCode(name string) string { return SessionKey{Session: name}.Code() }
 
 // FeedNeed is a document a kind reads for a session. A kind is
 // unavailable when a required feed is missing upstream; an optional feed
@@ -140,78 +120,6 @@ func JolpicaResultsPath(year, round int, session string) string {
 	return fmt.Sprintf("/ergast/f1/%d/%d/%s.json", year, round, doc)
 }
 
-// Kinds known to this build, by name.
-var kinds = map[string]Kind{
-	"weather": {Name: "weather", Version: 1, Feeds: []FeedNeed{
-		{File: "WeatherData.jsonStream"},
-		// RaceControlMessages pairs stream offsets with UTC: the clock of the samples.
-		{File: "RaceControlMessages.jsonStream", Optional: true},
-	}},
-	"laps": {Name: "laps", Version: 1, Feeds: []FeedNeed{
-		{File: "TimingData.jsonStream"},
-		{File: "TimingAppData.jsonStream", Optional: true},
-		{File: "SessionInfo.jsonStream", Optional: true},
-		{File: "DriverList.jsonStream", Optional: true},
-		{File: "TrackStatus.jsonStream", Optional: true},
-		{File: "SessionStatus.jsonStream", Optional: true},
-		{File: "RaceControlMessages.jsonStream", Optional: true},
-		{File: "LapCount.jsonStream", Optional: true, When: RaceLike},
-		{Jolpica: JolpicaLap1, Optional: true, When: func(_ int, s string) bool { return s == "Race" }},
-		{Jolpica: JolpicaResults, Optional: true, When: func(y int, s string) bool { return JolpicaResultsPath(y, 1, s) != "" }},
-	}},
-	"drivers": {Name: "drivers", Version: 1, Feeds: []FeedNeed{
-		{File: "DriverList.jsonStream"},
-	}},
-	"circuit": {Name: "circuit", Version: 1, PerEvent: true, Feeds: []FeedNeed{
-		{MultiViewer: true},
-		{File: "SessionInfo.jsonStream", Optional: true, KeyLookup: true},
-	}},
-}
-
-// KindNames lists the known kinds, sorted.
-func KindNames() []string {
-	out := make([]string, 0, len(kinds))
-	for k := range kinds {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// LookupKind returns the kind named name.
-func LookupKind(name string) (Kind, bool) {
-	k, ok := kinds[name]
-	return k, ok
-}
-
-// ParseKinds validates a kind list; empty means every kind. The result is
-// sorted and free of duplicates.
-func ParseKinds(list []string) ([]string, error) {
-	if len(list) == 0 {
-		return KindNames(), nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, k := range list {
-		k = strings.ToLower(strings.TrimSpace(k))
-		if k == "" {
-			continue
-		}
-		if _, ok := kinds[k]; !ok {
-			return nil, fmt.Errorf("unknown kind %q: use one of %s", k, strings.Join(KindNames(), ", "))
-		}
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	if len(out) == 0 {
-		return KindNames(), nil
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 // typicalSize orders feeds from cheapest to dearest (bytes, measured on
 // recorded sessions).
 var typicalSize = map[string]int{
@@ -249,20 +157,24 @@ const (
 // CircuitPath is MultiViewer's path of a circuit layout.
 func CircuitPath(key, year int) string { return fmt.Sprintf("/api/v1/circuits/%d/%d", key, year) }
 
+// KindNeeds are the feeds one kind reads.
+type KindNeeds struct {
+	Kind  string
+	Feeds []FeedNeed
+}
+
 // SessionFeeds lists the documents the given kinds need for one session,
 // in fetch order: feeds some kind requires first, cheapest first, then the
-// optional ones, cheapest first. archivePath is the session's path under
-// /static/; circuitKey is the event's circuit key, 0 when the schedule
-// does not know it: then the circuit layout's Path is empty, to be filled
-// from SessionInfo by the loader, and it comes last.
-func SessionFeeds(kindNames []string, year, round int, session, archivePath string, circuitKey int) []Feed {
+// optional ones, cheapest first; a feed several kinds read is listed once.
+// archivePath is the session's path under /static/; circuitKey is the
+// event's circuit key, 0 when the schedule does not know it: then the
+// circuit layout's Path is empty, to be filled from SessionInfo by the
+// loader, and it comes last.
+func SessionFeeds(kinds []KindNeeds, year, round int, session, archivePath string, circuitKey int) []Feed {
 	byName := map[string]*Feed{}
 	var order []string
-	for _, name := range kindNames {
-		k, ok := kinds[name]
-		if !ok {
-			continue
-		}
+	for _, k := range kinds {
+		name := k.Kind
 		for _, need := range k.Feeds {
 			if need.When != nil && !need.When(year, session) || need.KeyLookup && circuitKey != 0 {
 				continue
@@ -321,13 +233,27 @@ func (n FeedNeed) Name() string {
 	return n.Jolpica
 }
 
-// FeedsFor returns the feeds the kind reads for one session.
-func (k Kind) FeedsFor(year int, session string) []FeedNeed {
-	var out []FeedNeed
-	for _, n := range k.Feeds {
-		if n.When == nil || n.When(year, session) {
-			out = append(out, n)
-		}
+// HasJolpicaResults reports whether Jolpica has a results document for
+// the session (see JolpicaResultsPath).
+func HasJolpicaResults(year int, session string) bool {
+	return JolpicaResultsPath(year, 1, session) != ""
+}
+
+// MugelloFeedKey is the circuit key the live-timing feed wrongly gives
+// Mugello (2020 Tuscan Grand Prix); MugelloKey is the key MultiViewer uses.
+const (
+	MugelloFeedKey = 149
+	MugelloKey     = 146
+)
+
+// CorrectCircuitKey returns the MultiViewer circuit key for a live-timing
+// SessionInfo.Meeting.Circuit Key and ShortName, applying FastF1's only
+// correction (core.Session.get_circuit_info): key 149 with short name
+// "Mugello" (exact, case-sensitive match) becomes 146. Any other key is
+// returned unchanged.
+func CorrectCircuitKey(key int, shortName string) int {
+	if key == MugelloFeedKey && shortName == "Mugello" {
+		return MugelloKey
 	}
-	return out
+	return key
 }

@@ -1,7 +1,6 @@
 package f1
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -36,63 +35,6 @@ func TestParseSession(t *testing.T) {
 	}
 }
 
-func TestParseKinds(t *testing.T) {
-	got, err := ParseKinds([]string{" Weather", "weather"})
-	if err != nil || !reflect.DeepEqual(got, []string{"weather"}) {
-		t.Fatalf("got %v, %v", got, err)
-	}
-	if _, err := ParseKinds([]string{"tyres"}); err == nil || !strings.Contains(err.Error(), "use one of circuit, drivers, laps, weather") {
-		t.Fatalf("unknown kind: err = %v", err)
-	}
-	all, _ := ParseKinds(nil)
-	if !reflect.DeepEqual(all, KindNames()) {
-		t.Fatalf("empty list = %v, want every kind", all)
-	}
-}
-
-func TestSessionFeeds(t *testing.T) {
-	names := func(fs []Feed) []string {
-		var out []string
-		for _, f := range fs {
-			out = append(out, f.Name)
-		}
-		return out
-	}
-	weather := SessionFeeds([]string{"weather"}, 2019, 14, "Qualifying", "2019/x/y/", 0)
-	if got := names(weather); !reflect.DeepEqual(got, []string{"WeatherData.jsonStream", "RaceControlMessages.jsonStream"}) {
-		t.Fatalf("weather feeds %v", got)
-	}
-	if weather[0].Path != "/static/2019/x/y/WeatherData.jsonStream" || weather[0].Optional || !weather[1].Optional {
-		t.Fatalf("weather feeds %+v", weather)
-	}
-	race := SessionFeeds([]string{"laps", "weather"}, 2018, 4, "Race", "p/", 0)
-	got := names(race)
-	if got[0] != "WeatherData.jsonStream" || got[1] != "TimingData.jsonStream" {
-		t.Fatalf("required feeds first, cheapest first: %v", got)
-	}
-	want := map[string]string{"LapCount.jsonStream": "", JolpicaLap1: "/ergast/f1/2018/4/laps/1.json", JolpicaResults: "/ergast/f1/2018/4/results.json"}
-	for _, f := range race {
-		if p, ok := want[f.Name]; ok {
-			if p != "" && f.Path != p {
-				t.Errorf("%s path %s, want %s", f.Name, f.Path, p)
-			}
-			delete(want, f.Name)
-		}
-		if f.Name == "RaceControlMessages.jsonStream" && len(f.Kinds) != 2 {
-			t.Errorf("RaceControlMessages is read by %v, want laps and weather", f.Kinds)
-		}
-	}
-	if len(want) != 0 {
-		t.Fatalf("race feeds lack %v", want)
-	}
-	shootout := names(SessionFeeds([]string{"laps"}, 2023, 4, "Sprint Shootout", "p/", 0))
-	for _, n := range shootout {
-		if n == "LapCount.jsonStream" || n == JolpicaLap1 || n == JolpicaResults {
-			t.Fatalf("a shootout has no %s", n)
-		}
-	}
-}
-
 func TestJolpicaResultsPath(t *testing.T) {
 	cases := map[string]string{
 		"Race": "/ergast/f1/2024/5/results.json", "Practice 2": "/ergast/f1/2024/5/results.json",
@@ -115,21 +57,23 @@ func TestSessionCode(t *testing.T) {
 	}
 }
 
-func TestCircuitFeeds(t *testing.T) {
-	known := SessionFeeds([]string{"circuit"}, 2020, 8, "Race", "p/", 39)
-	if len(known) != 1 || known[0].Path != "/api/v1/circuits/39/2020" || known[0].Host != MultiViewerHost {
-		t.Fatalf("with a known key: %+v", known)
+func TestCorrectCircuitKey(t *testing.T) {
+	cases := []struct {
+		key       int
+		shortName string
+		want      int
+	}{
+		{149, "Mugello", 146}, // the feed mislabels Mugello as Jeddah
+		{149, "Jeddah", 149},  // the real Jeddah stays
+		{149, "mugello", 149}, // exact match only, as FastF1
+		{39, "Monza", 39},
 	}
-	unknown := SessionFeeds([]string{"circuit", "weather"}, 2020, 8, "Race", "p/", 0)
-	last := unknown[len(unknown)-1]
-	if last.Name != MultiViewerCircuit || last.Path != "" {
-		t.Fatalf("the layout must come last, its path unknown: %+v", unknown)
+	for _, c := range cases {
+		if got := CorrectCircuitKey(c.key, c.shortName); got != c.want {
+			t.Errorf("CorrectCircuitKey(%d, %q) = %d, want %d", c.key, c.shortName, got, c.want)
+		}
 	}
-	found := false
-	for _, f := range unknown {
-		found = found || f.Name == "SessionInfo.jsonStream"
-	}
-	if !found {
-		t.Fatalf("without a key SessionInfo is read for it: %+v", unknown)
+	if CircuitPath(CorrectCircuitKey(149, "Mugello"), 2020) != "/api/v1/circuits/146/2020" {
+		t.Error("CircuitPath of corrected Mugello")
 	}
 }

@@ -12,13 +12,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
-	"github.com/paddock-f1/paddock/pkg/circuit"
 	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/streams"
 )
 
 // Scope is what a plan covers. Round 0 means every round, Session ""
-// every session; Kinds must be validated (f1.ParseKinds).
+// every session; Kinds must be validated (kinds.Parse).
 type Scope struct {
 	Year    int
 	Round   int
@@ -85,7 +85,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 			rows.Close()
 			return nil, fmt.Errorf("gaps: scan session: %w", err)
 		}
-		s.circuitKey = circuit.CorrectKey(s.circuitKey, circuitName)
+		s.circuitKey = f1.CorrectCircuitKey(s.circuitKey, circuitName)
 		all = append(all, s)
 		byKey[fmt.Sprintf("%d/%s", s.round, s.name)] = s
 	}
@@ -114,7 +114,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		}
 		// A per-event kind is settled for its event by any session's done
 		// or unavailable outcome (a layout MultiViewer lacks stays lacking).
-		if k, ok := f1.LookupKind(kind); ok && k.PerEvent && r.version >= k.Version && r.status != streams.StatusFailed {
+		if k, ok := kinds.Lookup(kind); ok && k.Spec().PerEvent && r.version >= k.Spec().Version && r.status != streams.StatusFailed {
 			eventDone[eventKind{round, kind}] = true
 		}
 	}
@@ -146,7 +146,8 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 			rounds = append(rounds, s.round)
 		}
 		p.Report.Sessions++
-		ref := streams.SessionRef{Year: sc.Year, Round: s.round, Session: s.name, Event: s.event}
+		key := f1.Key(sc.Year, s.round, s.name)
+		ref := streams.SessionRef{SessionKey: key, Event: s.event}
 		if len(s.ledger) > 0 {
 			roundHasData[s.round] = true
 		} else {
@@ -154,8 +155,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		}
 		var missing []string
 		for _, k := range sc.Kinds {
-			kind, _ := f1.LookupKind(k)
-			if kind.PerEvent {
+			if kinds.MustLookup(k).Spec().PerEvent {
 				// Once per event: with the event's first session in scope.
 				if carrier[s.round] == s && (sc.Force || !eventDone[eventKind{s.round, k}]) {
 					missing = append(missing, k)
@@ -169,7 +169,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		if len(missing) == 0 {
 			continue
 		}
-		calls, least, archived, err := estimate(ctx, arc, f1.SessionFeeds(missing, sc.Year, s.round, s.name, s.path, s.circuitKey), sc.Refetch)
+		calls, least, archived, err := estimate(ctx, arc, kinds.SessionFeeds(missing, key, s.path, s.circuitKey), sc.Refetch)
 		if err != nil {
 			return nil, err
 		}
@@ -178,8 +178,8 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		p.Report.ArchivedFeeds += archived
 		p.Report.SessionGaps = append(p.Report.SessionGaps, streams.MissingKinds{SessionRef: ref, Kinds: missing, Calls: calls, MinCalls: least})
 		p.Gaps = append(p.Gaps, streams.Gap{
-			V: streams.SchemaVersion, Year: sc.Year, Round: s.round, Session: s.name,
-			Code: f1.SessionCode(s.name), Path: s.path, Ended: ended.UTC(), Kinds: missing, CircuitKey: s.circuitKey,
+			V: streams.SchemaVersion, SessionKey: key,
+			Code: key.Code(), Path: s.path, Ended: ended.UTC(), Kinds: missing, CircuitKey: s.circuitKey,
 			Force: sc.Force, Refetch: sc.Refetch,
 		})
 	}
@@ -210,8 +210,7 @@ func isMissing(kind string, ledger map[string]ledgerRow, ended, now time.Time) b
 	if !ok {
 		return true
 	}
-	k, _ := f1.LookupKind(kind)
-	if r.version < k.Version {
+	if r.version < kinds.MustLookup(kind).Spec().Version {
 		return true
 	}
 	switch r.status {

@@ -16,9 +16,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
-	"github.com/paddock-f1/paddock/pkg/circuit"
 	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/livetiming"
 	"github.com/paddock-f1/paddock/pkg/schedule"
 	"github.com/paddock-f1/paddock/pkg/upstream"
@@ -229,13 +229,13 @@ func fromEntry(f streams.Feed, e *archive.Entry) streams.Feed {
 
 func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 	if g.Path == "" {
-		return consume.Permanent(fmt.Errorf("loader: gap %d/%d/%s has no archive path", g.Year, g.Round, g.Session))
+		return consume.Permanent(fmt.Errorf("loader: gap %s has no archive path", g.SessionKey))
 	}
 	m := streams.Manifest{
-		V: streams.SchemaVersion, RunID: g.RunID, Year: g.Year, Round: g.Round,
-		Session: g.Session, Code: g.Code, Path: g.Path, Kinds: g.Kinds, Force: g.Force,
+		V: streams.SchemaVersion, RunID: g.RunID, SessionKey: g.SessionKey,
+		Code: g.Code, Path: g.Path, Kinds: g.Kinds, Force: g.Force,
 	}
-	feeds := f1.SessionFeeds(g.Kinds, g.Year, g.Round, g.Session, g.Path, g.CircuitKey)
+	feeds := kinds.SessionFeeds(g.Kinds, g.SessionKey, g.Path, g.CircuitKey)
 	m.CircuitKey = g.CircuitKey
 	// Wait for room for the whole load first, so a session is not paused
 	// halfway through it.
@@ -307,7 +307,7 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 		m.Unavailable = "no data for this session: " + unavailable[g.Kinds[0]]
 	}
 	m.Calls, m.ArchiveHits, m.LoadedAt = j.calls, j.hits, l.now().UTC()
-	return l.publish(ctx, streams.SessionLoaded(g.Year, g.Round, g.Code), &m, j)
+	return l.publish(ctx, streams.SessionLoaded(g.SessionKey), &m, j)
 }
 
 // circuitKey reads the (corrected) circuit key from the manifest's
@@ -326,7 +326,7 @@ func (l *Loader) circuitKey(ctx context.Context, m *streams.Manifest) (int, erro
 		l.log.Warn("loader: SessionInfo names no circuit", "session", m.Path, "err", err)
 		return 0, nil
 	}
-	return circuit.CorrectKey(key, name), nil
+	return f1.CorrectCircuitKey(key, name), nil
 }
 
 // allUnavailable reports whether every kind in kinds is unavailable.
@@ -353,7 +353,7 @@ func jobSubject(g streams.Gap) string {
 	if g.Schedule {
 		return fmt.Sprintf("%d/schedule", g.Year)
 	}
-	return fmt.Sprintf("%d/%d/%s", g.Year, g.Round, g.Session)
+	return g.SessionKey.String()
 }
 
 // ScheduleSources are the season schedule sources, in merge priority.
@@ -366,7 +366,7 @@ func ScheduleSources(year int) []streams.Feed {
 }
 
 func (l *Loader) loadSchedule(ctx context.Context, g streams.Gap, j *job) error {
-	m := streams.Manifest{V: streams.SchemaVersion, RunID: g.RunID, Schedule: true, Year: g.Year, Force: g.Force}
+	m := streams.Manifest{V: streams.SchemaVersion, RunID: g.RunID, Schedule: true, SessionKey: streams.SessionKey{Year: g.Year}, Force: g.Force}
 	for _, src := range ScheduleSources(g.Year) {
 		if l.needsCall(ctx, src.Host, src.Path, g.Refetch, time.Time{}) {
 			if err := l.gov.Reserve(ctx, src.Host, 1); err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/gaps"
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/runs"
 	"github.com/paddock-f1/paddock/pkg/schedule"
@@ -151,11 +152,11 @@ func Validate(cmd *streams.PlanCommand, now time.Time) error {
 		}
 		cmd.Session = name
 	}
-	kinds, err := f1.ParseKinds(cmd.Kinds)
+	kindList, err := kinds.Parse(cmd.Kinds)
 	if err != nil {
 		return badCommand("%v", err)
 	}
-	cmd.Kinds = kinds
+	cmd.Kinds = kindList
 	return nil
 }
 
@@ -230,7 +231,7 @@ func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.P
 		return nil, err
 	}
 	for _, g := range publish {
-		_, err := p.js.Publish(ctx, streams.SessionGap(g.Year, g.Round, g.Code), streams.Encode(g),
+		_, err := p.js.Publish(ctx, streams.SessionGap(g.SessionKey), streams.Encode(g),
 			jetstream.WithMsgID(streams.MsgID(g.RunID, g.Year, g.Round, g.Session, strings.Join(g.Kinds, ","))))
 		if isPerSubjectLimit(err) {
 			queued = append(queued, g)
@@ -240,11 +241,11 @@ func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.P
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("planner: publish gap %d/%d/%s: %w", g.Year, g.Round, g.Session, err)
+			return nil, fmt.Errorf("planner: publish gap %s: %w", g.SessionKey, err)
 		}
 	}
 	for _, g := range queued {
-		plan.Report.Queued = append(plan.Report.Queued, streams.SessionRef{Year: g.Year, Round: g.Round, Session: g.Session})
+		plan.Report.Queued = append(plan.Report.Queued, streams.SessionRef{SessionKey: g.SessionKey})
 	}
 	if len(queued) > 0 {
 		// Re-evaluate completion: the dequeued items no longer hold the run open.

@@ -26,7 +26,7 @@ func (p *Planner) loadSchedule(ctx context.Context, cmd streams.PlanCommand) err
 		return fmt.Errorf("planner: wait for schedule: %w", err)
 	}
 	defer sub.Unsubscribe()
-	g := streams.Gap{V: streams.SchemaVersion, RunID: cmd.RunID, Schedule: true, Year: cmd.Year, Refetch: cmd.Refetch}
+	g := streams.Gap{V: streams.SchemaVersion, RunID: cmd.RunID, Schedule: true, SessionKey: streams.SessionKey{Year: cmd.Year}, Refetch: cmd.Refetch}
 	_, err = p.js.Publish(ctx, streams.ScheduleGap(cmd.Year), streams.Encode(g), jetstream.WithMsgID(streams.MsgID(cmd.RunID, "schedule", cmd.Year)))
 	if err != nil && !isPerSubjectLimit(err) { // already queued by another plan: wait for that one
 		return fmt.Errorf("planner: publish schedule gap for %d: %w", cmd.Year, err)
@@ -70,7 +70,7 @@ func (p *Planner) HandleSchedule(ctx context.Context, msg jetstream.Msg) error {
 	if err := streams.Decode(msg.Data(), &m); err != nil {
 		return consume.Permanent(err)
 	}
-	out := streams.Extraction{V: streams.SchemaVersion, RunID: m.RunID, Kind: "schedule", Year: m.Year, Digest: m.Digest()}
+	out := streams.Extraction{V: streams.SchemaVersion, RunID: m.RunID, Kind: "schedule", SessionKey: streams.SessionKey{Year: m.Year}, Digest: m.Digest()}
 	s, err := p.mergeSchedule(ctx, &m)
 	var retry *consume.RetryError
 	switch {

@@ -8,10 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/paddock-f1/paddock/pkg/circuit"
-	"github.com/paddock-f1/paddock/pkg/circuitdb"
-	"github.com/paddock-f1/paddock/pkg/drivers"
-	"github.com/paddock-f1/paddock/pkg/driversdb"
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kinds/circuit"
+	"github.com/paddock-f1/paddock/pkg/kinds/drivers"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -40,9 +39,9 @@ func TestCircuitExportsEqualFastF1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for file, kind := range map[string]string{
-		"corners.csv": circuitdb.Corners, "marshal_lights.csv": circuitdb.MarshalLights, "marshal_sectors.csv": circuitdb.MarshalSectors,
+		"corners.csv": circuit.Corners, "marshal_lights.csv": circuit.MarshalLights, "marshal_sectors.csv": circuit.MarshalSectors,
 	} {
-		key, rotation, markers, err := circuitdb.Read(context.Background(), st.Pool, 2020, 8, kind)
+		key, rotation, markers, err := circuit.Read(context.Background(), st.Pool, 2020, 8, kind)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +80,7 @@ func TestDriversAreStoredAndExported(t *testing.T) {
 	if sum.DataExtracted["drivers"] != 1 {
 		t.Fatalf("summary %+v", sum)
 	}
-	ds, err := driversdb.Read(context.Background(), st.Pool, 2019, 14, "Qualifying")
+	ds, err := drivers.Read(context.Background(), st.Pool, f1.Key(2019, 14, "Qualifying"))
 	if err != nil {
 		t.Fatal(err)
 	}

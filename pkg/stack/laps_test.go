@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paddock-f1/paddock/pkg/laps"
-	"github.com/paddock-f1/paddock/pkg/lapsdb"
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kinds/laps"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -68,7 +68,7 @@ func TestLapsEqualFastF1(t *testing.T) {
 			t.Errorf("%s: laps not extracted: %+v", filepath.Base(rs.dir), sum)
 			continue
 		}
-		rows, err := lapsdb.Read(context.Background(), st.Pool, rs.Year, rs.Round, rs.Session)
+		rows, err := laps.Read(context.Background(), st.Pool, f1.Key(rs.Year, rs.Round, rs.Session))
 		if err != nil {
 			t.Fatal(err)
 		}

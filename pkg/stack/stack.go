@@ -20,11 +20,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
-	"github.com/paddock-f1/paddock/pkg/circuitdb"
-	"github.com/paddock-f1/paddock/pkg/driversdb"
 	"github.com/paddock-f1/paddock/pkg/extractor"
 	"github.com/paddock-f1/paddock/pkg/governor"
-	"github.com/paddock-f1/paddock/pkg/lapsdb"
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/loader"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/notify"
@@ -33,7 +31,6 @@ import (
 	"github.com/paddock-f1/paddock/pkg/standin"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/pkg/upstream"
-	"github.com/paddock-f1/paddock/pkg/weatherdb"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -62,16 +59,15 @@ type Config struct {
 	SlackWebhookURL string
 }
 
-// Service names.
+// Service names; each kind's extractor is ExtractorService(kind).
 const (
 	ServicePlanner = "planner"
 	ServiceLoader  = "loader"
-	ServiceWeather = "extract-weather"
-	ServiceLaps    = "extract-laps"
-	ServiceCircuit = "extract-circuit"
-	ServiceDrivers = "extract-drivers"
 	ServiceNotify  = "notifier"
 )
+
+// ExtractorService is the service name of kind's extractor.
+func ExtractorService(kind string) string { return "extract-" + kind }
 
 // Stack is a running set of services and their connections.
 type Stack struct {
@@ -135,7 +131,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	if st.Pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
-	if err := store.Migrate(ctx, st.Pool, log); err != nil {
+	if err := store.Migrate(ctx, st.Pool, log, kinds.Schemas()...); err != nil {
 		return nil, err
 	}
 
@@ -155,14 +151,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	if quota.Window == 0 { // unset: paddock's defaults
 		quota = governor.DefaultConfig()
 	}
-	announce := loader.PauseAnnouncer(st.JS, log.With("service", ServiceLoader))
-	st.Governor, err = governor.New(ctx, st.JS, quota, func(ctx context.Context, p governor.Pause) {
-		announce(ctx, p.Host, p.Until, p.Reason)
-	})
+	ld, err := loader.Wire(ctx, st.JS, st.Archive, loader.Config{Upstream: up, Quota: quota, AckWait: cfg.LoaderAckWait},
+		log.With("service", ServiceLoader))
 	if err != nil {
 		return nil, err
 	}
-	st.Upstream = upstream.New(up, loader.NewGate(st.Governor, st.JS))
+	st.Governor, st.Upstream = ld.Governor, ld.Upstream
 
 	// Services.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -192,8 +186,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		}
 	}
 	if want(ServiceLoader) {
-		l := loader.New(st.JS, st.Archive, st.Upstream, st.Governor, cfg.LoaderAckWait, log.With("service", ServiceLoader))
-		st.goRun(ServiceLoader, func() error { return l.Run(rctx) })
+		st.goRun(ServiceLoader, func() error { return ld.Run(rctx) })
 	}
 	if want(ServiceNotify) {
 		var post notify.Poster = notify.Log{Log: log.With("service", ServiceNotify)}
@@ -207,11 +200,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	if n <= 0 {
 		n = 4
 	}
-	for name, kind := range map[string]extractor.Kind{
-		ServiceWeather: weatherdb.Kind(), ServiceLaps: lapsdb.Kind(), ServiceCircuit: circuitdb.Kind(), ServiceDrivers: driversdb.Kind(),
-	} {
-		if want(name) {
-			x := extractor.New(kind, st.Pool, st.JS, st.Archive, log.With("service", name))
+	for _, k := range kinds.All() {
+		if name := ExtractorService(k.Spec().Name); want(name) {
+			x := extractor.New(k, st.Pool, st.JS, st.Archive, log.With("service", name))
 			st.goRun(name, func() error { return x.Run(rctx, n) })
 		}
 	}

@@ -21,11 +21,10 @@ import (
 	"github.com/paddock-f1/paddock/pkg/client"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/governor"
+	"github.com/paddock-f1/paddock/pkg/kinds/weather"
 	"github.com/paddock-f1/paddock/pkg/stack"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/pkg/upstream"
-	"github.com/paddock-f1/paddock/pkg/weather"
-	"github.com/paddock-f1/paddock/pkg/weatherdb"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -138,7 +137,7 @@ func TestWeatherEqualsFastF1(t *testing.T) {
 			if int64(sum.APICallsMade) != calls {
 				t.Errorf("api_calls_made = %d, stand-in answered %d", sum.APICallsMade, calls)
 			}
-			samples, err := weatherdb.Read(context.Background(), st.Pool, rs.Year, rs.Round, rs.Session)
+			samples, err := weather.Read(context.Background(), st.Pool, f1.Key(rs.Year, rs.Round, rs.Session))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -362,7 +361,7 @@ func TestRedeliveredManifestGivesSameRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := loaded.GetLastMsgForSubject(ctx, streams.SessionLoaded(2019, 14, f1.SessionCode("Qualifying")))
+	raw, err := loaded.GetLastMsgForSubject(ctx, streams.SessionLoaded(f1.Key(2019, 14, "Qualifying")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +380,7 @@ func TestRedeliveredManifestGivesSameRows(t *testing.T) {
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cons, err := st.JS.OrderedConsumer(wctx, streams.Events, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{streams.Extracted("weather", 2019, 14, "Q")},
+		FilterSubjects: []string{streams.Extracted("weather", f1.Key(2019, 14, "Qualifying"))},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -77,29 +77,49 @@ func ensureDatabase(ctx context.Context, cfg *pgx.ConnConfig) error {
 	return nil
 }
 
-// Migrate applies every pending migration under a session advisory lock,
-// so concurrent starts are safe. It logs each applied version.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
-	sub, err := fs.Sub(migrations, "migrations")
+// Schema is a set of migrations with its own version history: a kind's
+// tables (package kind), applied after paddock's core schema.
+type Schema struct {
+	Name string // the kind's name; its history is table goose_<name>
+	FS   fs.FS  // goose SQL files at its root
+}
+
+// Migrate applies every pending migration of the core schema, then of
+// each of schemas in order, under a session advisory lock, so concurrent
+// starts are safe. It logs each applied version.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, schemas ...Schema) error {
+	core, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
-	}
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return fmt.Errorf("store: migration lock: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
-	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	for _, r := range res {
-		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	all := append([]Schema{{Name: "", FS: core}}, schemas...)
+	for _, sc := range all {
+		if sc.FS == nil {
+			continue
+		}
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		opts := []goose.ProviderOption{goose.WithSessionLocker(locker)}
+		what := "core"
+		if sc.Name != "" {
+			what = sc.Name
+			opts = append(opts, goose.WithTableName("goose_"+strings.ReplaceAll(sc.Name, "-", "_")))
+		}
+		p, err := goose.NewProvider(goose.DialectPostgres, db, sc.FS, opts...)
+		if err != nil {
+			return fmt.Errorf("store: migrations of %s: %w", what, err)
+		}
+		res, err := p.Up(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", what, err)
+		}
+		for _, r := range res {
+			log.Info("migration applied", "schema", what, "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.String())
+		}
 	}
 	return nil
 }

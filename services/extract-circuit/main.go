@@ -1,4 +1,5 @@
-// Command extract-circuit writes circuit layouts (MultiViewer corners, marshal lights and sectors, rotation) once per circuit and year, linked to each event.
+// Command extract-circuit is the extractor service of the circuit kind: see
+// pkg/kinds/circuit for what it reads and writes.
 // Run as many instances as needed; they share one durable consumer.
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
@@ -7,29 +8,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/paddock-f1/paddock/pkg/circuitdb"
 	"github.com/paddock-f1/paddock/pkg/extractor"
-	"github.com/paddock-f1/paddock/pkg/logging"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := logging.New(os.Stderr, "extract-circuit", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
-	cfg, err := extractor.LoadConfig(":8085")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "extract-circuit:", err)
-		os.Exit(2)
-	}
-	if err := extractor.Serve(ctx, cfg, circuitdb.Kind(), log); err != nil {
-		log.Error("extract-circuit stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(extractor.Main("circuit", ":8085")) }

@@ -1,4 +1,5 @@
-// Command extract-drivers writes the drivers and teams each session's DriverList declares.
+// Command extract-drivers is the extractor service of the drivers kind: see
+// pkg/kinds/drivers for what it reads and writes.
 // Run as many instances as needed; they share one durable consumer.
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
@@ -7,29 +8,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/paddock-f1/paddock/pkg/driversdb"
 	"github.com/paddock-f1/paddock/pkg/extractor"
-	"github.com/paddock-f1/paddock/pkg/logging"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := logging.New(os.Stderr, "extract-drivers", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
-	cfg, err := extractor.LoadConfig(":8086")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "extract-drivers:", err)
-		os.Exit(2)
-	}
-	if err := extractor.Serve(ctx, cfg, driversdb.Kind(), log); err != nil {
-		log.Error("extract-drivers stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(extractor.Main("drivers", ":8086")) }

@@ -1,4 +1,5 @@
-// Command extract-laps writes laps from loaded sessions: one row per lap with FastF1's Laps columns.
+// Command extract-laps is the extractor service of the laps kind: see
+// pkg/kinds/laps for what it reads and writes.
 // Run as many instances as needed; they share one durable consumer.
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
@@ -7,29 +8,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/extractor"
-	"github.com/paddock-f1/paddock/pkg/lapsdb"
-	"github.com/paddock-f1/paddock/pkg/logging"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := logging.New(os.Stderr, "extract-laps", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
-	cfg, err := extractor.LoadConfig(":8084")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "extract-laps:", err)
-		os.Exit(2)
-	}
-	if err := extractor.Serve(ctx, cfg, lapsdb.Kind(), log); err != nil {
-		log.Error("extract-laps stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(extractor.Main("laps", ":8084")) }

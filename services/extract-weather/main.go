@@ -1,4 +1,5 @@
-// Command extract-weather writes weather samples from loaded sessions: one row per WeatherData sample.
+// Command extract-weather is the extractor service of the weather kind: see
+// pkg/kinds/weather for what it reads and writes.
 // Run as many instances as needed; they share one durable consumer.
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
@@ -7,29 +8,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/extractor"
-	"github.com/paddock-f1/paddock/pkg/logging"
-	"github.com/paddock-f1/paddock/pkg/weatherdb"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := logging.New(os.Stderr, "extract-weather", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
-	cfg, err := extractor.LoadConfig(":8083")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "extract-weather:", err)
-		os.Exit(2)
-	}
-	if err := extractor.Serve(ctx, cfg, weatherdb.Kind(), log); err != nil {
-		log.Error("extract-weather stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(extractor.Main("weather", ":8083")) }

@@ -52,15 +52,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	// The rate governor, the upstream behind it, and the loader.
-	announce := loader.PauseAnnouncer(js, log)
-	gov, err := governor.New(ctx, js, cfg.Quota, func(ctx context.Context, p governor.Pause) {
-		announce(ctx, p.Host, p.Until, p.Reason)
-	})
+	l, err := loader.Wire(ctx, js, arc, loader.Config{Upstream: cfg.Upstream, Quota: cfg.Quota, AckWait: cfg.AckWait}, log)
 	if err != nil {
 		return err
 	}
-	up := upstream.New(cfg.Upstream, loader.NewGate(gov, js))
-	l := loader.New(js, arc, up, gov, cfg.AckWait, log)
 	errs := make(chan error, 1)
 	go func() {
 		errs <- ops.Serve(ctx, cfg.HTTPAddr, natsrv.Health(nc), log)

@@ -8,24 +8,33 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/paddock-f1/paddock/pkg/circuit"
-	"github.com/paddock-f1/paddock/pkg/circuitdb"
-	"github.com/paddock-f1/paddock/pkg/drivers"
-	"github.com/paddock-f1/paddock/pkg/driversdb"
 	"github.com/paddock-f1/paddock/pkg/f1"
-	"github.com/paddock-f1/paddock/pkg/laps"
-	"github.com/paddock-f1/paddock/pkg/lapsdb"
+	"github.com/paddock-f1/paddock/pkg/kinds"
+	"github.com/paddock-f1/paddock/pkg/kinds/circuit"
 	"github.com/paddock-f1/paddock/pkg/store"
-	"github.com/paddock-f1/paddock/pkg/weather"
-	"github.com/paddock-f1/paddock/pkg/weatherdb"
 )
+
+// exportUsage lists what can be exported, from the registry.
+func exportUsage() string {
+	var session, event []string
+	for _, name := range kinds.ExportNames() {
+		if e, _, _ := kinds.Export(name); e.PerEvent {
+			event = append(event, name)
+		} else {
+			session = append(session, name)
+		}
+	}
+	return fmt.Sprintf("use: paddock export %s --year Y --round R --session NAME, or %s --year Y --round R",
+		strings.Join(session, "|"), strings.Join(event, "|"))
+}
 
 func cmdExport(ctx context.Context, cfg config, args []string) error {
 	if len(args) == 0 {
-		return usageError("export what? use: paddock export weather|laps|drivers --year Y --round R --session NAME, or corners|marshal-lights|marshal-sectors --year Y --round R")
+		return usageError("export what? %s", exportUsage())
 	}
 	what, args := args[0], args[1:]
 	fs := flag.NewFlagSet("export "+what, flag.ContinueOnError)
@@ -39,78 +48,43 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 		}
 		return usageError("%v", err)
 	}
-	markerKind, perEvent := map[string]string{
-		"corners": circuitdb.Corners, "marshal-lights": circuitdb.MarshalLights, "marshal-sectors": circuitdb.MarshalSectors,
-	}[what]
+	exp, spec, ok := kinds.Export(what)
 	switch {
-	case perEvent:
-		if *year == 0 || *round == 0 {
-			return usageError("export %s needs --year and --round", what)
-		}
-	case what == "weather" || what == "laps" || what == "drivers":
-		if *year == 0 || *round == 0 || *session == "" {
-			return usageError("export %s needs --year, --round and --session", what)
-		}
-	default:
-		return usageError("cannot export %q: use weather, laps, drivers, corners, marshal-lights or marshal-sectors", what)
+	case !ok:
+		return usageError("cannot export %q: %s", what, exportUsage())
+	case exp.PerEvent && (*year == 0 || *round == 0):
+		return usageError("export %s needs --year and --round", what)
+	case !exp.PerEvent && (*year == 0 || *round == 0 || *session == ""):
+		return usageError("export %s needs --year, --round and --session", what)
 	}
-	name := ""
-	if !perEvent {
-		var err error
-		if name, err = f1.ParseSession(*session); err != nil {
+	key := f1.Key(*year, *round, "")
+	if !exp.PerEvent {
+		name, err := f1.ParseSession(*session)
+		if err != nil {
 			return usageError("%v", err)
 		}
+		key.Session = name
 	}
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	// write renders the stored rows; n is how many there are.
-	var write func(io.Writer) error
-	var n int
-	switch what {
-	case "weather":
-		samples, err := weatherdb.Read(ctx, pool, *year, *round, name)
-		if err != nil {
-			return err
-		}
-		n, write = len(samples), func(w io.Writer) error { return weather.WriteCSV(w, samples) }
-	case "laps":
-		rows, err := lapsdb.Read(ctx, pool, *year, *round, name)
-		if err != nil {
-			return err
-		}
-		n, write = len(rows), func(w io.Writer) error { return laps.WriteCSV(w, rows) }
-	case "drivers":
-		ds, err := driversdb.Read(ctx, pool, *year, *round, name)
-		if err != nil {
-			return err
-		}
-		n, write = len(ds), func(w io.Writer) error { return drivers.WriteCSV(w, ds) }
-	default:
-		_, _, markers, err := circuitdb.Read(ctx, pool, *year, *round, markerKind)
-		if errors.Is(err, circuitdb.ErrNoLayout) {
-			return &exitError{code: 1, msg: fmt.Sprintf("no circuit layout stored for %d round %d: import it with 'paddock import --year %d --round %d --kinds circuit' (MultiViewer may not have it)",
-				*year, *round, *year, *round)}
-		}
-		if err != nil {
-			return err
-		}
-		n, write = len(markers), func(w io.Writer) error { return circuit.WriteCSV(w, markers) }
+
+	// Render into memory first: nothing is written when there is nothing
+	// to export.
+	var buf strings.Builder
+	n, err := exp.Write(ctx, pool, key, &buf)
+	if errors.Is(err, circuit.ErrNoLayout) {
+		return &exitError{code: 1, msg: fmt.Sprintf("no circuit layout stored for %d round %d: import it with 'paddock import --year %d --round %d --kinds circuit' (MultiViewer may not have it)",
+			*year, *round, *year, *round)}
 	}
-	if n == 0 && !perEvent {
-		var status, reason string
-		err := pool.QueryRow(ctx, `SELECT status, error FROM extractions WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`,
-			*year, *round, name, what).Scan(&status, &reason)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return &exitError{code: 1, msg: fmt.Sprintf("no %s stored for %d round %d %s: import it first with 'paddock import --year %d --round %d --session %q --kinds %s'",
-				what, *year, *round, name, *year, *round, name, what)}
-		case err != nil:
+	if err != nil {
+		return err
+	}
+	if n == 0 && !exp.PerEvent {
+		if err := explainEmpty(ctx, pool, key, spec.Name); err != nil {
 			return err
-		case status != "done":
-			return &exitError{code: 1, msg: fmt.Sprintf("%s of %d round %d %s is %s: %s", what, *year, *round, name, status, reason)}
 		}
 	}
 	var w io.Writer = os.Stdout
@@ -123,8 +97,29 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriter(w)
-	if err := write(bw); err != nil {
+	if _, err := io.WriteString(bw, buf.String()); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return bw.Flush()
+}
+
+// explainEmpty says why a session has no rows of kind: never imported, or
+// imported as failed or unavailable. A kind done with zero rows (a session
+// without any race control message) is not an error.
+func explainEmpty(ctx context.Context, pool interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, key f1.SessionKey, kindName string) error {
+	var status, reason string
+	err := pool.QueryRow(ctx, `SELECT status, error FROM extractions WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`,
+		key.Year, key.Round, key.Session, kindName).Scan(&status, &reason)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return &exitError{code: 1, msg: fmt.Sprintf("no %s stored for %d round %d %s: import it first with 'paddock import --year %d --round %d --session %q --kinds %s'",
+			kindName, key.Year, key.Round, key.Session, key.Year, key.Round, key.Session, kindName)}
+	case err != nil:
+		return err
+	case status != "done":
+		return &exitError{code: 1, msg: fmt.Sprintf("%s of %d round %d %s is %s: %s", kindName, key.Year, key.Round, key.Session, status, reason)}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/store"
 )
@@ -21,7 +22,7 @@ func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool, log); err != nil {
+	if err := store.Migrate(ctx, pool, log, kinds.Schemas()...); err != nil {
 		return err
 	}
 	fmt.Printf("database %s is at the current schema\n", store.MaskURL(cfg.DatabaseURL))

@@ -9,6 +9,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/envconf"
 	"github.com/paddock-f1/paddock/pkg/governor"
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/planner"
@@ -62,7 +63,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer pool.Close()
 	if cfg.Migrate {
-		if err := store.Migrate(ctx, pool, log); err != nil {
+		if err := store.Migrate(ctx, pool, log, kinds.Schemas()...); err != nil {
 			return err
 		}
 	}

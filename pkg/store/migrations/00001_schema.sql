@@ -36,25 +36,6 @@ CREATE TABLE sessions (
     FOREIGN KEY (year, round) REFERENCES events ON DELETE CASCADE
 );
 
--- One row per WeatherData sample (about one a minute).
-CREATE TABLE weather_samples (
-    year           integer NOT NULL,
-    round          integer NOT NULL,
-    session        text    NOT NULL,
-    seq            integer NOT NULL,          -- sample index in the feed, from 0
-    session_time   interval NOT NULL,         -- offset from the start of the recording
-    sampled_at     timestamptz,               -- UTC, when the feed's clock is known
-    air_temp       double precision,          -- °C
-    humidity       double precision,          -- %
-    pressure       double precision,          -- mbar
-    rainfall       boolean,
-    track_temp     double precision,          -- °C
-    wind_direction smallint,                  -- degrees
-    wind_speed     double precision,          -- m/s
-    PRIMARY KEY (year, round, session, seq),
-    FOREIGN KEY (year, round, session) REFERENCES sessions ON DELETE CASCADE
-);
-
 -- The extraction ledger: what gap detection reads.
 CREATE TABLE extractions (
     year              integer NOT NULL,
@@ -110,7 +91,6 @@ DROP TABLE run_loads;
 DROP TABLE run_items;
 DROP TABLE runs;
 DROP TABLE extractions;
-DROP TABLE weather_samples;
 DROP TABLE sessions;
 DROP TABLE events;
 DROP TABLE seasons;

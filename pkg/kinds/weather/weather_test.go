@@ -19,7 +19,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/livetiming"
 )
 
-const testdata = "../../testdata/f1"
+const testdata = "../../../testdata/f1"
 
 var recordedHosts = []string{"livetiming.formula1.com", "livetiming-mirror.fastf1.dev"}
 

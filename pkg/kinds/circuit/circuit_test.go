@@ -10,8 +10,8 @@ import (
 )
 
 const (
-	recordedDir  = "../../testdata/f1/recorded/api.multiviewer.app/api/v1/circuits"
-	referenceDir = "../../testdata/f1/reference/circuit_info_2020_39_Monza"
+	recordedDir  = "../../../testdata/f1/recorded/api.multiviewer.app/api/v1/circuits"
+	referenceDir = "../../../testdata/f1/reference/circuit_info_2020_39_Monza"
 )
 
 func readFile(t *testing.T, path string) []byte {
@@ -155,46 +155,5 @@ func TestWriteCSVDistanceAndQuoting(t *testing.T) {
 	want := "X,Y,Number,Letter,Angle,Distance\n1.0,-2.0,3,\"A,B\",0.5,123.25\n"
 	if buf.String() != want {
 		t.Errorf("WriteCSV = %q, want %q", buf.String(), want)
-	}
-}
-
-func TestCorrectKey(t *testing.T) {
-	tests := []struct {
-		name      string
-		key       int
-		shortName string
-		want      int
-	}{
-		{"Mugello mislabelled", 149, "Mugello", 146},
-		{"149 is Jeddah otherwise", 149, "Jeddah", 149},
-		{"short name case differs", 149, "mugello", 149},
-		{"Mugello with its right key", 146, "Mugello", 146},
-		{"Monza", 39, "Monza", 39},
-		{"unknown", 0, "", 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := CorrectKey(tc.key, tc.shortName); got != tc.want {
-				t.Errorf("CorrectKey(%d, %q) = %d, want %d", tc.key, tc.shortName, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestPath(t *testing.T) {
-	tests := []struct {
-		name      string
-		key, year int
-		want      string
-	}{
-		{"Monza 2020", 39, 2020, "/api/v1/circuits/39/2020"},
-		{"corrected Mugello", CorrectKey(149, "Mugello"), 2020, "/api/v1/circuits/146/2020"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Path(tc.key, tc.year); got != tc.want {
-				t.Errorf("Path(%d, %d) = %q, want %q", tc.key, tc.year, got, tc.want)
-			}
-		})
 	}
 }

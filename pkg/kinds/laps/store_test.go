@@ -1,4 +1,4 @@
-package lapsdb_test
+package laps_test
 
 import (
 	"context"
@@ -12,20 +12,23 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/paddock-f1/paddock/pkg/extractor"
-	"github.com/paddock-f1/paddock/pkg/laps"
-	"github.com/paddock-f1/paddock/pkg/lapsdb"
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kind"
+	"github.com/paddock-f1/paddock/pkg/kinds"
+	"github.com/paddock-f1/paddock/pkg/kinds/laps"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 )
 
 // baku is the largest recorded session: the 2018 Azerbaijan race.
-var baku = extractor.Session{Year: 2018, Round: 4, Name: "Race"}
+var baku = kind.Session{SessionKey: f1.Key(2018, 4, "Race")}
 
-func bakuLaps(t testing.TB) []laps.Lap {
+// bakuLaps parses the session through the kind, and derives its laps
+// directly to compare with.
+func bakuLaps(t testing.TB) (kind.Rows, []laps.Lap) {
 	t.Helper()
 	dir := filepath.Join(testenv.Recorded(t), "livetiming.formula1.com/static/2018/2018-04-29_Azerbaijan_Grand_Prix/2018-04-29_Race")
-	feeds := extractor.Feeds{}
+	feeds := kind.Feeds{}
 	for _, f := range []string{"TimingData", "TimingAppData", "SessionInfo", "DriverList", "TrackStatus", "SessionStatus", "RaceControlMessages", "LapCount"} {
 		b, err := os.ReadFile(filepath.Join(dir, f+".jsonStream"))
 		if err != nil {
@@ -33,11 +36,19 @@ func bakuLaps(t testing.TB) []laps.Lap {
 		}
 		feeds[f+".jsonStream"] = b
 	}
-	parsed, err := lapsdb.Parse(baku, feeds)
+	parsed, err := laps.Kind().Parse(baku, feeds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return parsed.([]laps.Lap)
+	res, err := laps.Derive(laps.Input{Year: 2018, Session: "Race", TimingData: feeds["TimingData.jsonStream"],
+		TimingAppData: feeds["TimingAppData.jsonStream"], SessionInfo: feeds["SessionInfo.jsonStream"],
+		DriverList: feeds["DriverList.jsonStream"], TrackStatus: feeds["TrackStatus.jsonStream"],
+		SessionStatus: feeds["SessionStatus.jsonStream"], RaceControlMessages: feeds["RaceControlMessages.jsonStream"],
+		LapCount: feeds["LapCount.jsonStream"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed, res.Laps
 }
 
 func database(t testing.TB) *pgxpool.Pool {
@@ -48,7 +59,7 @@ func database(t testing.TB) *pgxpool.Pool {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	if err := store.Migrate(ctx, pool, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if err := store.Migrate(ctx, pool, slog.New(slog.NewTextHandler(io.Discard, nil)), kinds.Schemas()...); err != nil {
 		t.Fatal(err)
 	}
 	_, err = pool.Exec(ctx, `INSERT INTO seasons (year, sources, input_digest) VALUES (2018, '{}', 'test');
@@ -60,12 +71,12 @@ func database(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
-func storeLaps(t testing.TB, pool *pgxpool.Pool, rows []laps.Lap) int {
+func storeLaps(t testing.TB, pool *pgxpool.Pool, rows kind.Rows) int {
 	t.Helper()
 	var n int
 	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
 		var err error
-		n, err = lapsdb.Store(context.Background(), tx, baku, rows)
+		n, err = rows.Store(context.Background(), tx)
 		return err
 	})
 	if err != nil {
@@ -78,12 +89,12 @@ func storeLaps(t testing.TB, pool *pgxpool.Pool, rows []laps.Lap) int {
 // copy, and what is read back equals what was derived, field by field.
 func TestStoreIsIdempotentAndLossless(t *testing.T) {
 	pool := database(t)
-	rows := bakuLaps(t)
-	if n := storeLaps(t, pool, rows); n != len(rows) || n < 800 {
+	parsed, rows := bakuLaps(t)
+	if n := storeLaps(t, pool, parsed); n != len(rows) || n < 800 {
 		t.Fatalf("stored %d of %d laps", n, len(rows))
 	}
-	storeLaps(t, pool, rows)
-	back, err := lapsdb.Read(context.Background(), pool, baku.Year, baku.Round, baku.Name)
+	storeLaps(t, pool, parsed)
+	back, err := laps.Read(context.Background(), pool, baku.SessionKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +112,9 @@ func TestStoreIsIdempotentAndLossless(t *testing.T) {
 // transaction, replacing the previous copy).
 func BenchmarkStore(b *testing.B) {
 	pool := database(b)
-	rows := bakuLaps(b)
+	parsed, rows := bakuLaps(b)
 	for b.Loop() {
-		storeLaps(b, pool, rows)
+		storeLaps(b, pool, parsed)
 	}
 	b.ReportMetric(float64(len(rows)), "laps")
 }

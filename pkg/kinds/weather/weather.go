@@ -122,20 +122,20 @@ func WithUTC(samples []Sample, t0 time.Time) {
 	}
 }
 
-// kind is the JSON type of a field value, as far as the converters care.
-type kind int
+// jsonKind is the JSON type of a field value, as far as the converters care.
+type jsonKind int
 
 const (
-	kindOther  kind = iota // null, object, array, missing or malformed
-	kindString             // a JSON string
-	kindNumber             // a JSON number
-	kindBool               // true or false
+	kindOther  jsonKind = iota // null, object, array, missing or malformed
+	kindString                 // a JSON string
+	kindNumber                 // a JSON number
+	kindBool                   // true or false
 )
 
 // jsonValue classifies a raw JSON value for the converters: a JSON string
 // gives its decoded text, a number its literal, true/false "1"/"0" (Python's
 // float(True) == 1.0 and int(True) == 1).
-func jsonValue(raw json.RawMessage) (string, kind) {
+func jsonValue(raw json.RawMessage) (string, jsonKind) {
 	if len(raw) == 0 {
 		return "", kindOther
 	}

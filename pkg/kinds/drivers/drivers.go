@@ -189,6 +189,10 @@ func lessNumber(a, b string) bool {
 	}
 }
 
+// csvHeader is the header row WriteCSV writes.
+var csvHeader = []string{"DriverNumber", "Abbreviation", "FirstName", "LastName", "FullName",
+	"BroadcastName", "TeamName", "TeamColor", "HeadshotUrl", "CountryCode"}
+
 // WriteCSV writes ds as CSV with the header
 // "DriverNumber,Abbreviation,FirstName,LastName,FullName,BroadcastName,TeamName,TeamColor,HeadshotUrl,CountryCode"
 // (FastF1's results column names), one row per driver in the given order,
@@ -196,8 +200,7 @@ func lessNumber(a, b string) bool {
 // error, prefixed "drivers: write CSV:".
 func WriteCSV(w io.Writer, ds []Driver) error {
 	cw := csv.NewWriter(w)
-	header := []string{"DriverNumber", "Abbreviation", "FirstName", "LastName", "FullName",
-		"BroadcastName", "TeamName", "TeamColor", "HeadshotUrl", "CountryCode"}
+	header := csvHeader
 	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("drivers: write CSV: %w", err)
 	}

@@ -14,8 +14,8 @@ import (
 )
 
 const (
-	refDir      = "../../testdata/f1/reference"
-	recordedDir = "../../testdata/f1/recorded"
+	refDir      = "../../../testdata/f1/reference"
+	recordedDir = "../../../testdata/f1/recorded"
 )
 
 // refSession is one reference session folder.

@@ -209,6 +209,9 @@ func preview(b []byte) string {
 	return string(b)
 }
 
+// csvHeader is the header row WriteCSV writes (FastF1's marker columns).
+var csvHeader = []string{"X", "Y", "Number", "Letter", "Angle", "Distance"}
+
 // WriteCSV writes markers as CSV in the format of FastF1's marker DataFrame
 // written with pandas to_csv(index=False): header
 // "X,Y,Number,Letter,Angle,Distance", LF line ends, floats formatted like
@@ -218,7 +221,7 @@ func preview(b []byte) string {
 // write error, prefixed "circuit: write CSV:".
 func WriteCSV(w io.Writer, markers []Marker) error {
 	cw := csv.NewWriter(w)
-	header := []string{"X", "Y", "Number", "Letter", "Angle", "Distance"}
+	header := csvHeader
 	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("circuit: write CSV: %w", err)
 	}
@@ -237,30 +240,4 @@ func WriteCSV(w io.Writer, markers []Marker) error {
 		return fmt.Errorf("circuit: write CSV: %w", err)
 	}
 	return nil
-}
-
-// MugelloFeedKey is the circuit key the live-timing feed wrongly gives
-// Mugello (2020 Tuscan Grand Prix); MugelloKey is the key MultiViewer uses.
-const (
-	MugelloFeedKey = 149
-	MugelloKey     = 146
-)
-
-// CorrectKey returns the MultiViewer circuit key for a live-timing
-// SessionInfo.Meeting.Circuit Key and ShortName, applying FastF1's only
-// correction (core.Session.get_circuit_info): key 149 with short name
-// "Mugello" (exact, case-sensitive match) becomes 146. Any other key is
-// returned unchanged.
-func CorrectKey(key int, shortName string) int {
-	if key == MugelloFeedKey && shortName == "Mugello" {
-		return MugelloKey
-	}
-	return key
-}
-
-// Path returns the request path of the circuit info of circuit key in year
-// on api.multiviewer.app: "/api/v1/circuits/{key}/{year}". It does not
-// validate its arguments.
-func Path(key, year int) string {
-	return fmt.Sprintf("/api/v1/circuits/%d/%d", key, year)
 }

@@ -26,34 +26,6 @@ const conformanceFloor = 99.99
 // would use the first zero-speed sample instead.
 var deliberate = map[string]string{}
 
-// feedColumns maps a feed to the Laps columns that cannot be derived
-// without it.
-var feedColumns = map[string][]string{
-	"DriverList":          {"Driver", "Team"},
-	"RaceControlMessages": {"Deleted", "DeletedReason"},
-}
-
-// unrecordedColumns returns the columns to exclude for a session because a
-// feed FastF1 did read (info.json http_requests) was not recorded in the
-// fixtures (2020 70th Anniversary FP2 lacks DriverList and
-// RaceControlMessages): not a difference of the algorithm but of its input.
-func unrecordedColumns(s *refSession) map[string]string {
-	out := map[string]string{}
-	for feed, cols := range feedColumns {
-		if s.feed(feed) != nil {
-			continue
-		}
-		for _, r := range s.info.HTTPRequests {
-			if r.Served && strings.HasSuffix(r.URL, "/"+feed+".jsonStream") {
-				for _, c := range cols {
-					out[c] = feed + ".jsonStream was read by FastF1 but is not in testdata/f1/recorded"
-				}
-			}
-		}
-	}
-	return out
-}
-
 // TestConformance derives every reference session that has a laps.csv and
 // compares it with FastF1's output cell by cell.
 func TestConformance(t *testing.T) {
@@ -81,14 +53,7 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("%s: re-read our csv: %v", s.name, err)
 		}
 		ours := &table{header: all[0], rows: all[1:]}
-		gone := unrecordedColumns(&s)
-		for col, why := range gone {
-			t.Logf("%s: column %s excluded: %s", s.name, col, why)
-		}
 		skip := func(key, col string) bool {
-			if _, ok := gone[col]; ok {
-				return true
-			}
 			_, ok := deliberate[s.name+"/"+key+"/"+col]
 			return ok
 		}
@@ -139,7 +104,7 @@ func TestConformance(t *testing.T) {
 		fmt.Fprintf(&sb, " %8s", fmt.Sprintf("%d/%d", len(c.missing), len(c.extra)))
 	}
 	fmt.Fprintf(&sb, " %8s\n", fmt.Sprintf("%d/%d", len(overall.missing), len(overall.extra)))
-	fmt.Fprintf(&sb, "cells: %d of %d agree (%.4f%%), %d excluded (input not recorded or deliberate deviation)\n", m, tot, pct(m, tot), overall.excluded)
+	fmt.Fprintf(&sb, "cells: %d of %d agree (%.4f%%), %d excluded (deliberate deviation)\n", m, tot, pct(m, tot), overall.excluded)
 	t.Log("\n" + sb.String())
 	if p := pct(m, tot); p < conformanceFloor {
 		t.Errorf("overall agreement %.4f%% below floor %.2f%%", p, conformanceFloor)
@@ -147,15 +112,12 @@ func TestConformance(t *testing.T) {
 }
 
 // TestWriteCSVBytes checks that WriteCSV reproduces FastF1's laps.csv byte
-// for byte for every session whose inputs were all recorded.
+// for byte for every reference session.
 func TestWriteCSVBytes(t *testing.T) {
 	for _, s := range loadSessions(t) {
 		refPath := filepath.Join(s.dir, "laps.csv")
 		want, err := os.ReadFile(refPath)
 		if err != nil {
-			continue
-		}
-		if len(unrecordedColumns(&s)) > 0 {
 			continue
 		}
 		t.Run(s.name, func(t *testing.T) {

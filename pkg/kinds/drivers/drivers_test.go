@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	recordedDir  = "../../testdata/f1/recorded"
-	referenceDir = "../../testdata/f1/reference"
+	recordedDir  = "../../../testdata/f1/recorded"
+	referenceDir = "../../../testdata/f1/reference"
 	hungary23FP1 = recordedDir + "/livetiming.formula1.com/static/2023/2023-07-23_Hungarian_Grand_Prix/2023-07-21_Practice_1/DriverList.jsonStream"
 	monza25FP1   = recordedDir + "/livetiming.formula1.com/static/2025/2025-09-07_Italian_Grand_Prix/2025-09-05_Practice_1/DriverList.jsonStream"
 )
