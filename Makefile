@@ -1,8 +1,9 @@
 # paddock: build, test and demo. Every target works on a fresh clone with
 # Go, a local PostgreSQL (DATABASE_URL) and no network but the Go module proxy.
 
-MODULES  := pkg streams services/planner services/loader services/extract-weather services/extract-laps services/extract-circuit services/extract-drivers services/notifier services/paddock
-SERVICES := paddock planner loader extract-weather extract-laps extract-circuit extract-drivers notifier
+# Every folder under services/ is a service, each its own module.
+SERVICES := $(notdir $(wildcard services/*))
+MODULES  := pkg streams $(addprefix services/,$(SERVICES))
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 RECORDED := testdata/f1/recorded
 REFERENCE := testdata/f1/reference

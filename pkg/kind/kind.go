@@ -87,6 +87,11 @@ type Export struct {
 	PerEvent bool
 	// Header is the CSV header line FastF1 writes, without the newline.
 	Header string
+	// FastF1 names FastF1's table the export reproduces, cell for cell
+	// ("race_control_messages": Session.race_control_messages); its
+	// reference outputs are <FastF1>.csv. Empty for tables FastF1 does
+	// not have.
+	FastF1 string
 	// Write reads the stored rows of key (Session empty for a per-event
 	// export) and writes them as FastF1's CSV to w; it returns the number
 	// of rows. No stored rows is not an error: n is 0.

@@ -17,6 +17,9 @@ import (
 	"github.com/paddock-f1/paddock/pkg/kinds/circuit"
 	"github.com/paddock-f1/paddock/pkg/kinds/drivers"
 	"github.com/paddock-f1/paddock/pkg/kinds/laps"
+	"github.com/paddock-f1/paddock/pkg/kinds/racecontrol"
+	"github.com/paddock-f1/paddock/pkg/kinds/sessionstatus"
+	"github.com/paddock-f1/paddock/pkg/kinds/trackstatus"
 	"github.com/paddock-f1/paddock/pkg/kinds/weather"
 	"github.com/paddock-f1/paddock/pkg/store"
 )
@@ -27,6 +30,9 @@ var registry = []kind.Kind{
 	laps.Kind(),
 	circuit.Kind(),
 	drivers.Kind(),
+	racecontrol.Kind(),
+	trackstatus.Kind(),
+	sessionstatus.Kind(),
 }
 
 // All returns every kind, in registry order.

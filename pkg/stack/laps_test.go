@@ -15,37 +15,12 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/kinds/laps"
-	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/streams"
 )
 
 // lapsFloor is the agreement with FastF1 the laps must keep, over every
 // compared cell of every reference session.
 const lapsFloor = 0.995
-
-// notRecorded lists the columns a session cannot be compared on because
-// the feed FastF1 read them from is not in the recordings, with why.
-func notRecorded(t *testing.T, apiPath string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	has := func(feed string) bool {
-		for _, host := range []string{"livetiming.formula1.com", "livetiming-mirror.fastf1.dev"} {
-			if _, err := os.Stat(filepath.Join(testenv.Recorded(t), host, apiPath, feed)); err == nil {
-				return true
-			}
-		}
-		return false
-	}
-	if !has("DriverList.jsonStream") {
-		out["Driver"] = "DriverList.jsonStream not recorded"
-		out["Team"] = "DriverList.jsonStream not recorded"
-	}
-	if !has("RaceControlMessages.jsonStream") {
-		out["Deleted"] = "RaceControlMessages.jsonStream not recorded"
-		out["DeletedReason"] = "RaceControlMessages.jsonStream not recorded"
-	}
-	return out
-}
 
 // TestLapsEqualFastF1 imports every reference session that has a
 // laps.csv through the whole pipeline (stand-in, loader, archive,
@@ -59,10 +34,6 @@ func TestLapsEqualFastF1(t *testing.T) {
 	var total tally
 	var lines []string
 	for _, rs := range referenceSessions(t, "laps.csv") {
-		var info struct {
-			APIPath string `json:"api_path"`
-		}
-		readJSON(t, filepath.Join(rs.dir, "info.json"), &info)
 		_, sum, _ := importRun(t, st, streams.PlanCommand{Year: rs.Year, Round: round(rs.Round), Session: rs.Session, Kinds: []string{"laps"}})
 		if sum.DataExtracted["laps"] != 1 {
 			t.Errorf("%s: laps not extracted: %+v", filepath.Base(rs.dir), sum)
@@ -80,8 +51,7 @@ func TestLapsEqualFastF1(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		skip := notRecorded(t, strings.TrimPrefix(info.APIPath, "/"))
-		same, all, missing, extra, cols := compareLaps(t, got.Bytes(), want, skip)
+		same, all, missing, extra, cols := compareLaps(t, got.Bytes(), want, nil)
 		if missing > 0 {
 			t.Errorf("%s: %d reference laps missing", filepath.Base(rs.dir), missing)
 		}
@@ -95,9 +65,6 @@ func TestLapsEqualFastF1(t *testing.T) {
 			perColumn[c].all += v[1]
 		}
 		line := fmt.Sprintf("%-52s %6d/%6d cells %7.3f%%  laps missing %d extra %d", filepath.Base(rs.dir), same, all, 100*float64(same)/float64(all), missing, extra)
-		for c, why := range skip {
-			line += fmt.Sprintf("; %s not compared: %s", c, why)
-		}
 		lines = append(lines, line)
 	}
 	var names []string

@@ -7,13 +7,15 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 )
 
 // TestComposeFileIsConsistent validates docker-compose.yml without an
 // engine: it parses, every paddock container runs a binary this project
-// builds, the loader stays single, and every service gets the NATS and
-// database URLs it needs.
+// builds, every kind of the registry has its extractor service, the
+// loader stays single, and every service gets the NATS and database URLs
+// it needs.
 func TestComposeFileIsConsistent(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(testenv.Root(t), "docker-compose.yml"))
 	if err != nil {
@@ -38,7 +40,11 @@ func TestComposeFileIsConsistent(t *testing.T) {
 	for _, e := range entries {
 		binaries[e.Name()] = true
 	}
-	for _, name := range []string{"planner", "loader", "extract-weather", "extract-laps", "extract-circuit", "extract-drivers", "notifier", "migrate", "standin", "cli"} {
+	want := []string{"planner", "loader", "notifier", "migrate", "standin", "cli"}
+	for _, name := range kinds.Names() {
+		want = append(want, "extract-"+name) // every kind's extractor service
+	}
+	for _, name := range want {
 		s, ok := c.Services[name]
 		if !ok {
 			t.Errorf("service %s missing", name)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/standin"
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 )
 
@@ -62,7 +63,11 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		for _, svc := range []string{"planner", "loader", "extract-weather", "extract-laps", "extract-circuit", "extract-drivers", "notifier", "paddock"} {
+		svcs := []string{"planner", "loader", "notifier", "paddock"}
+		for _, k := range kinds.Names() {
+			svcs = append(svcs, "extract-"+k)
+		}
+		for _, svc := range svcs {
 			build := exec.Command("go", "build", "-o", filepath.Join(binDir, svc), "./services/"+svc)
 			build.Dir = root
 			if out, err := build.CombinedOutput(); err != nil {
@@ -158,17 +163,16 @@ func (d *deployment) start(name, addr string) *exec.Cmd {
 }
 
 // startAll runs planner, loader, two weather extractors and one extractor
-// of every other kind, and waits for
-// the planner's /healthz.
+// of every other kind of the registry, and waits for the planner's
+// /healthz.
 func (d *deployment) startAll() (loader *exec.Cmd) {
 	plannerAddr := freeAddr(d.t)
 	d.start("planner", plannerAddr)
 	loader = d.start("loader", freeAddr(d.t))
 	d.start("extract-weather", freeAddr(d.t))
-	d.start("extract-weather", freeAddr(d.t))
-	d.start("extract-laps", freeAddr(d.t))
-	d.start("extract-circuit", freeAddr(d.t))
-	d.start("extract-drivers", freeAddr(d.t))
+	for _, k := range kinds.Names() {
+		d.start("extract-"+k, freeAddr(d.t))
+	}
 	d.start("notifier", freeAddr(d.t))
 	waitFor(d.t, 30*time.Second, func() error {
 		resp, err := http.Get("http://" + plannerAddr + "/healthz")

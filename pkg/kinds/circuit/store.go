@@ -38,9 +38,9 @@ func Kind() kind.Kind {
 			},
 			Schema: kind.SchemaOf(schema),
 			Exports: []kind.Export{
-				markerExport("corners", Corners),
-				markerExport("marshal-lights", MarshalLights),
-				markerExport("marshal-sectors", MarshalSectors),
+				markerExport("corners", "corners", Corners),
+				markerExport("marshal-lights", "marshal_lights", MarshalLights),
+				markerExport("marshal-sectors", "marshal_sectors", MarshalSectors),
 			},
 		},
 		Parse: func(_ kind.Session, feeds kind.Feeds) (*Info, error) {
@@ -54,9 +54,10 @@ func Kind() kind.Kind {
 	}).Kind()
 }
 
-// markerExport is the per-event export of one marker set as FastF1 writes it.
-func markerExport(name, markerKind string) kind.Export {
-	return kind.Export{Name: name, PerEvent: true, Header: strings.Join(csvHeader, ","),
+// markerExport is the per-event export of one marker set as FastF1 writes
+// it (CircuitInfo.<fastf1>).
+func markerExport(name, fastf1, markerKind string) kind.Export {
+	return kind.Export{Name: name, PerEvent: true, Header: strings.Join(csvHeader, ","), FastF1: fastf1,
 		Write: func(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
 			_, _, markers, err := Read(ctx, db, k.Year, k.Round, markerKind)
 			if err != nil {

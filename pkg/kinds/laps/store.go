@@ -36,7 +36,7 @@ func Kind() kind.Kind {
 				{Jolpica: f1.JolpicaResults, Optional: true, When: f1.HasJolpicaResults},
 			},
 			Schema:  kind.SchemaOf(schema),
-			Exports: []kind.Export{{Name: "laps", Header: strings.Join(CSVHeader(), ","), Write: export}},
+			Exports: []kind.Export{{Name: "laps", Header: strings.Join(CSVHeader(), ","), FastF1: "laps", Write: export}},
 		},
 		Parse: parseFeeds,
 		Store: store,

@@ -35,7 +35,7 @@ func Kind() kind.Kind {
 				{File: feedRCM, Optional: true},
 			},
 			Schema:  kind.SchemaOf(schema),
-			Exports: []kind.Export{{Name: "weather", Header: CSVHeader, Write: export}},
+			Exports: []kind.Export{{Name: "weather", Header: CSVHeader, FastF1: "weather", Write: export}},
 		},
 		Parse: parseFeeds,
 		Store: store,

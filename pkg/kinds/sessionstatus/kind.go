@@ -1,0 +1,74 @@
+package sessionstatus
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kind"
+)
+
+//go:embed schema/*.sql
+var schema embed.FS
+
+// Kind is the session-status kind: every change of the session's status
+// (inactive, started, aborted, finished, finalised, ends), FastF1's
+// session_status.
+func Kind() kind.Kind {
+	return (&kind.Def[[]Change]{
+		Spec: kind.Spec{
+			Name: "session-status", Version: 1,
+			About:   "session status changes: inactive, started, aborted (red flag), finished, finalised, ends",
+			Feeds:   []f1.FeedNeed{{File: Feed}},
+			Schema:  kind.SchemaOf(schema),
+			Exports: []kind.Export{{Name: "session-status", Header: CSVHeader, FastF1: "session_status", Write: export}},
+		},
+		Parse: func(_ kind.Session, feeds kind.Feeds) ([]Change, error) { return Parse(feeds[Feed]) },
+		Store: store,
+	}).Kind()
+}
+
+// store replaces the session's changes inside tx by COPY.
+func store(ctx context.Context, tx pgx.Tx, s kind.Session, cs []Change) (int, error) {
+	if _, err := tx.Exec(ctx, `DELETE FROM session_status WHERE year=$1 AND round=$2 AND session=$3`, s.Year, s.Round, s.Session); err != nil {
+		return 0, fmt.Errorf("sessionstatus: clear %s: %w", s.SessionKey, err)
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"session_status"}, []string{"year", "round", "session", "seq", "session_time", "status"},
+		pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) {
+			return []any{s.Year, s.Round, s.Session, i, cs[i].Time, cs[i].Status}, nil
+		}))
+	if err != nil {
+		return 0, fmt.Errorf("sessionstatus: copy %s: %w", s.SessionKey, err)
+	}
+	return int(n), nil
+}
+
+// Read returns a session's stored changes in feed order.
+func Read(ctx context.Context, db kind.Querier, k f1.SessionKey) ([]Change, error) {
+	rows, err := db.Query(ctx, `SELECT session_time, status FROM session_status
+		WHERE year=$1 AND round=$2 AND session=$3 ORDER BY seq`, k.Year, k.Round, k.Session)
+	if err != nil {
+		return nil, fmt.Errorf("sessionstatus: read %s: %w", k, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Change, error) {
+		var c Change
+		return c, r.Scan(&c.Time, &c.Status)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sessionstatus: read %s: %w", k, err)
+	}
+	return out, nil
+}
+
+// export writes a session's stored changes as FastF1's session_status.csv.
+func export(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+	cs, err := Read(ctx, db, k)
+	if err != nil {
+		return 0, err
+	}
+	return len(cs), WriteCSV(w, cs)
+}

@@ -1,0 +1,147 @@
+package sessionstatus
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock-f1/paddock/pkg/livetiming"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		body    string
+		want    []Change
+		wantCSV string // data lines only
+	}{
+		{
+			name: "changes in line order",
+			body: "\xEF\xBB\xBF00:00:03.035" + `{"Status":"Inactive"}` + "\r\n" +
+				"00:14:59.169" + `{"Status":"Started"}` + "\r\n",
+			want: []Change{
+				{Time: 3035 * time.Millisecond, Status: "Inactive"},
+				{Time: 14*time.Minute + 59169*time.Millisecond, Status: "Started"},
+			},
+			wantCSV: "3.035,Inactive\n899.169,Started\n",
+		},
+		{
+			name:    "other keys are ignored, lines without Status give no row",
+			body:    "00:00:01.000" + `{"Status":"Started","Started":"Started"}` + "\r\n00:00:02.000{\"Started\":\"Finished\"}\r\n00:00:03.000{}\r\n",
+			want:    []Change{{Time: time.Second, Status: "Started"}},
+			wantCSV: "1.000,Started\n",
+		},
+		{
+			name:    "null Status is an empty cell",
+			body:    "00:00:01.000{\"Status\":null}\r\n",
+			want:    []Change{{Time: time.Second}},
+			wantCSV: "1.000,\n",
+		},
+		{
+			name:    "payloads that are not objects are ignored",
+			body:    "00:00:01.000[1]\r\n00:00:02.000\"Started\"\r\n00:00:03.000" + `{"Status":"Aborted"}` + "\r\n",
+			want:    []Change{{Time: 3 * time.Second, Status: "Aborted"}},
+			wantCSV: "3.000,Aborted\n",
+		},
+		{
+			name:    "text with a comma is quoted",
+			body:    "00:00:01.000" + `{"Status":"Ends, \"really\""}` + "\r\n",
+			wantCSV: "1.000,\"Ends, \"\"really\"\"\"\n",
+		},
+		{
+			name:    "no Status line: no rows",
+			body:    "00:00:01.000{}\r\n",
+			want:    []Change{},
+			wantCSV: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.body))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if tt.want != nil && !equal(got, tt.want) {
+				t.Errorf("Parse = %+v, want %+v", got, tt.want)
+			}
+			var buf bytes.Buffer
+			if err := WriteCSV(&buf, got); err != nil {
+				t.Fatal(err)
+			}
+			if want := CSVHeader + "\n" + tt.wantCSV; buf.String() != want {
+				t.Errorf("WriteCSV =\n%s\nwant\n%s", buf.String(), want)
+			}
+		})
+	}
+}
+
+func equal(a, b []Change) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	ok := "00:00:01.000" + `{"Status":"Started"}` + "\r\n"
+	tests := []struct {
+		name       string
+		body       string
+		formatErr  bool // wraps *livetiming.FormatError
+		wantInText []string
+	}{
+		{name: "empty body", body: "", formatErr: true, wantInText: []string{"empty body"}},
+		{name: "bom only", body: "\xEF\xBB\xBF", formatErr: true, wantInText: []string{"empty body"}},
+		{name: "undecodable line", body: ok + "00:00:02.000{\"Status\":\"Ends\",}\r\n" + ok, formatErr: true,
+			wantInText: []string{Feed, "first bad line 2", "not valid JSON"}},
+		{name: "truncated last line", body: ok + `00:00:02.000{"Status":"Fin`, formatErr: true,
+			wantInText: []string{Feed, "first bad line 2", "truncated"}},
+		{name: "html error page", body: "<html>403</html>", formatErr: true, wantInText: []string{"first bad line 1"}},
+		{name: "status not a string", body: ok + "00:00:02.000{\"Status\":2}\r\n",
+			wantInText: []string{Feed, "record 2", "00:00:02.000", "Status is 2, want a string"}},
+		{name: "status an object", body: `00:00:02.000{"Status":{}}`,
+			wantInText: []string{"Status is {}, want a string"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.body))
+			if err == nil || got != nil {
+				t.Fatalf("Parse = %v, %v; want an error", got, err)
+			}
+			var fe *livetiming.FormatError
+			if errors.As(err, &fe) != tt.formatErr {
+				t.Errorf("error %v: wraps *livetiming.FormatError = %v, want %v", err, !tt.formatErr, tt.formatErr)
+			}
+			if !strings.HasPrefix(err.Error(), "sessionstatus: ") {
+				t.Errorf("error lacks context: %v", err)
+			}
+			for _, w := range tt.wantInText {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// failingWriter fails every write.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteCSVError(t *testing.T) {
+	t.Parallel()
+	err := WriteCSV(failingWriter{}, []Change{{Status: "Started"}})
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.HasPrefix(err.Error(), "sessionstatus: ") {
+		t.Errorf("WriteCSV = %v, want a wrapped write error", err)
+	}
+}
