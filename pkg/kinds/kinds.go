@@ -18,6 +18,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/kinds/drivers"
 	"github.com/paddock-f1/paddock/pkg/kinds/laps"
 	"github.com/paddock-f1/paddock/pkg/kinds/racecontrol"
+	"github.com/paddock-f1/paddock/pkg/kinds/results"
 	"github.com/paddock-f1/paddock/pkg/kinds/sessionstatus"
 	"github.com/paddock-f1/paddock/pkg/kinds/trackstatus"
 	"github.com/paddock-f1/paddock/pkg/kinds/weather"
@@ -33,6 +34,7 @@ var registry = []kind.Kind{
 	racecontrol.Kind(),
 	trackstatus.Kind(),
 	sessionstatus.Kind(),
+	results.Kind(),
 }
 
 // All returns every kind, in registry order.
