@@ -18,9 +18,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/standin"
-	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/testenv"
 )
 
