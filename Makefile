@@ -29,15 +29,17 @@ test: modules vet
 	go test -count=1 -timeout 30m $(PKGS)
 
 ## demo: import 2019 round 14 qualifying from the shipped recordings and diff
-## its weather and laps with FastF1's
+## every table FastF1 also makes (export name:FastF1's file) with FastF1's
+DEMO_TABLES := weather:weather laps:laps race-control:race_control_messages track-status:track_status \
+	session-status:session_status results:results
 demo: build
 	bin/paddock import --year 2019 --round 14 --session Qualifying --recorded $(RECORDED) --data-dir $(DEMO_DIR)
-	bin/paddock export weather --year 2019 --round 14 --session Qualifying --out $(DEMO_DIR)/weather_2019_14_Q.csv
-	bin/paddock export laps --year 2019 --round 14 --session Qualifying --out $(DEMO_DIR)/laps_2019_14_Q.csv
-	diff $(DEMO_DIR)/weather_2019_14_Q.csv $(REFERENCE)/2019_14_Italian_Grand_Prix_Qualifying/weather.csv \
-		&& echo "weather of 2019 round 14 qualifying equals FastF1's weather.csv, every cell"
-	diff $(DEMO_DIR)/laps_2019_14_Q.csv $(REFERENCE)/2019_14_Italian_Grand_Prix_Qualifying/laps.csv \
-		&& echo "laps of 2019 round 14 qualifying equal FastF1's laps.csv, every cell"
+	@for t in $(DEMO_TABLES); do \
+		name=$${t%%:*}; ref=$${t#*:}; \
+		bin/paddock export $$name --year 2019 --round 14 --session Qualifying --out $(DEMO_DIR)/$$ref.csv || exit 1; \
+		diff $(DEMO_DIR)/$$ref.csv $(REFERENCE)/2019_14_Italian_Grand_Prix_Qualifying/$$ref.csv || exit 1; \
+		echo "$$name of 2019 round 14 qualifying equals FastF1's $$ref.csv, every cell"; \
+	done
 
 ## bench: end-to-end import of every shipped session, and the parsers
 bench:
