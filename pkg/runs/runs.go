@@ -261,7 +261,7 @@ func (a *Accountant) Summarize(ctx context.Context, runID string) (*streams.Summ
 			rows.Close()
 			return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 		}
-		key := fmt.Sprintf("%d/%d/%s", s.Year, round, session)
+		key := streams.Key(s.Year, round, session).String()
 		t := sessions[key]
 		if t == nil {
 			t = &tally{}

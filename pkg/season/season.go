@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/paddock-f1/paddock/pkg/schedule"
+	"github.com/paddock-f1/paddock/streams"
 )
 
 // Replace writes season s in one transaction: events and sessions the
@@ -62,7 +63,7 @@ func Replace(ctx context.Context, pool *pgxpool.Pool, s *schedule.Season, digest
 					WHERE (sessions.number, sessions.session_key, sessions.start_utc, sessions.end_utc, sessions.gmt_offset, sessions.archive_path, sessions.path_from_index)
 						IS DISTINCT FROM (EXCLUDED.number, EXCLUDED.session_key, EXCLUDED.start_utc, EXCLUDED.end_utc, EXCLUDED.gmt_offset, EXCLUDED.archive_path, EXCLUDED.path_from_index)`,
 					s.Year, e.Round, ss.Name, ss.Number, ss.Key, ss.Start.UTC(), end, ss.GMTOffset, ss.Path, ss.PathFromIndex); err != nil {
-					return fmt.Errorf("season: write session %d/%d/%s: %w", s.Year, e.Round, ss.Name, err)
+					return fmt.Errorf("season: write session %s: %w", streams.Key(s.Year, e.Round, ss.Name), err)
 				}
 			}
 		}
