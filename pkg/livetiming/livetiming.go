@@ -108,6 +108,13 @@ func (e *FormatError) Error() string {
 	return "livetiming: invalid jsonStream: " + e.Reason
 }
 
+// FormatOffset writes a stream offset as the feeds do ("01:02:03.456"),
+// for errors that point at a line.
+func FormatOffset(d time.Duration) string {
+	ms := d.Milliseconds()
+	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000)
+}
+
 // IsCompressed reports whether the feed file name (e.g. "CarData.z.jsonStream",
 // a path or a URL ending in it) names a compressed stream, i.e. ends in
 // ".z.jsonStream".

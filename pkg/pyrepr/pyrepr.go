@@ -1,11 +1,13 @@
-// Package pyrepr writes numbers the way Python and pandas do, so paddock's
-// CSV exports diff cleanly against FastF1's files.
+// Package pyrepr writes values the way Python and pandas do (floats,
+// session times, CSV cells), so paddock's CSV exports diff cleanly against
+// FastF1's files.
 package pyrepr
 
 import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Float formats f exactly as Python's repr(float): the shortest decimal
@@ -44,4 +46,23 @@ func CSV(f float64) string {
 		return ""
 	}
 	return Float(f)
+}
+
+// AppendSeconds appends d as FastF1's reference CSVs write a session time:
+// seconds rounded to the millisecond with exactly three decimals
+// ("488.035", "-0.500").
+func AppendSeconds(buf []byte, d time.Duration) []byte {
+	return strconv.AppendFloat(buf, d.Round(time.Millisecond).Seconds(), 'f', 3, 64)
+}
+
+// AppendCSVText appends s as a CSV cell the way Python's csv writer does
+// with QUOTE_MINIMAL: quoted only when it holds a comma, a double quote, CR
+// or LF, its double quotes doubled.
+func AppendCSVText(buf []byte, s string) []byte {
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		return append(buf, s...)
+	}
+	buf = append(buf, '"')
+	buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
+	return append(buf, '"')
 }

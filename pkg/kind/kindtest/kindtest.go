@@ -166,3 +166,48 @@ func records(t testing.TB, name string, b []byte) [][]string {
 	}
 	return recs
 }
+
+// FeedConformance checks a table made from one live-timing feed against
+// FastF1's: for every reference session with FastF1's file (e.g.
+// "track_status.csv"), render turns the session's recorded feed into our
+// CSV, which must equal FastF1's cell for cell and byte for byte. It logs
+// the agreement per column.
+func FeedConformance(t *testing.T, file, feed string, render func(body []byte) ([]byte, error)) {
+	t.Helper()
+	var a Agreement
+	refs := References(t, file)
+	for _, r := range refs {
+		body, ok := r.Feed(t, feed)
+		if !ok {
+			t.Fatalf("%s: %s is not recorded", r.Name, feed)
+		}
+		got, err := render(body)
+		if err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+			continue
+		}
+		a.Compare(t, r.Name, got, r.File(t, file))
+	}
+	t.Logf("%s (%d sessions): %s", file, len(refs), &a)
+}
+
+// EveryRecorded runs check on every recorded copy of a live-timing feed,
+// whether or not FastF1's output for its session is shipped; check fails
+// by returning an error, which fails the test naming the file.
+func EveryRecorded(t *testing.T, feed string, check func(body []byte) error) {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(testenv.Recorded(t), "*", "static", "*", "*", "*", feed))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no recorded %s: %v", feed, err)
+	}
+	for _, p := range paths {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := check(body); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	t.Logf("%d recorded %s checked", len(paths), feed)
+}

@@ -2,67 +2,44 @@ package racecontrol
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
+	"fmt"
 	"testing"
 
 	"github.com/paddock-f1/paddock/pkg/kind/kindtest"
-	"github.com/paddock-f1/paddock/pkg/testenv"
 )
 
-// TestConformance parses the recorded feed of every reference session,
-// writes the CSV and compares it with FastF1's race_control_messages.csv cell by cell and
-// byte by byte, logging the agreement per column.
+// TestConformance: every reference session's race_control_messages.csv, from the recorded
+// feed, cell for cell and byte for byte.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	var a kindtest.Agreement
-	refs := kindtest.References(t, "race_control_messages.csv")
-	for _, r := range refs {
-		body, ok := r.Feed(t, Feed)
-		if !ok {
-			t.Fatalf("%s: %s not recorded", r.Name, Feed)
-		}
+	kindtest.FeedConformance(t, "race_control_messages.csv", Feed, func(body []byte) ([]byte, error) {
 		rows, err := Parse(body)
 		if err != nil {
-			t.Errorf("%s: %v", r.Name, err)
-			continue
+			return nil, err
 		}
-		var got bytes.Buffer
-		if err := WriteCSV(&got, rows); err != nil {
-			t.Fatal(err)
-		}
-		a.Compare(t, r.Name, got.Bytes(), r.File(t, "race_control_messages.csv"))
-	}
-	t.Logf("race_control (%d sessions): %s", len(refs), &a)
+		var b bytes.Buffer
+		err = WriteCSV(&b, rows)
+		return b.Bytes(), err
+	})
 }
 
-// TestRecorded parses every recorded RaceControlMessages feed, with or
-// without a reference, and checks that each gives messages.
+// TestRecorded: every recorded RaceControlMessages parses, with or without a
+// reference, into messages that each have Time, Category or Message.
 func TestRecorded(t *testing.T) {
 	t.Parallel()
-	paths, err := filepath.Glob(filepath.Join(testenv.Recorded(t), "*", "static", "*", "*", "*", Feed))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no recorded %s: %v", Feed, err)
-	}
-	for _, p := range paths {
-		body, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+	kindtest.EveryRecorded(t, Feed, func(body []byte) error {
 		rows, err := Parse(body)
 		if err != nil {
-			t.Errorf("%s: %v", p, err)
-			continue
+			return err
 		}
 		if len(rows) == 0 {
-			t.Errorf("%s: no messages", p)
+			return fmt.Errorf("no messages")
 		}
 		for i, row := range rows {
 			if row.Time.IsZero() || row.Category == nil || row.Message == nil {
-				t.Errorf("%s: message %d lacks Time, Category or Message: %+v", p, i+1, row)
-				break
+				return fmt.Errorf("message %d lacks Time, Category or Message: %+v", i+1, row)
 			}
 		}
-	}
-	t.Logf("%d recorded feeds parse", len(paths))
+		return nil
+	})
 }

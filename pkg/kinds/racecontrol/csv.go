@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/pyrepr"
@@ -156,11 +155,5 @@ func appendText(buf []byte, p *string) []byte {
 	if p == nil {
 		return buf
 	}
-	s := *p
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return append(buf, s...)
-	}
-	buf = append(buf, '"')
-	buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
-	return append(buf, '"')
+	return pyrepr.AppendCSVText(buf, *p)
 }

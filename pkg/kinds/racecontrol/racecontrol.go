@@ -102,7 +102,7 @@ func Parse(body []byte) ([]Message, error) {
 	for i, l := range s.Lines {
 		ms, err := lineMessages(l.Data)
 		if err != nil {
-			return nil, fmt.Errorf("racecontrol: %s record %d (offset %s): %w", Feed, i+1, stamp(l.Offset), err)
+			return nil, fmt.Errorf("racecontrol: %s record %d (offset %s): %w", Feed, i+1, livetiming.FormatOffset(l.Offset), err)
 		}
 		out = append(out, ms...)
 	}
@@ -386,10 +386,4 @@ func firstByte(raw json.RawMessage) byte {
 		return 0
 	}
 	return raw[0]
-}
-
-// stamp formats a stream offset the way the feed writes it (HH:MM:SS.mmm).
-func stamp(d time.Duration) string {
-	ms := d.Milliseconds()
-	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000)
 }

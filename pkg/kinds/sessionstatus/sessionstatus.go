@@ -70,7 +70,7 @@ func Parse(body []byte) ([]Change, error) {
 		}
 		status, err := text(raw)
 		if err != nil {
-			return nil, fmt.Errorf("sessionstatus: %s record %d (offset %s): %w", Feed, i+1, stamp(l.Offset), err)
+			return nil, fmt.Errorf("sessionstatus: %s record %d (offset %s): %w", Feed, i+1, livetiming.FormatOffset(l.Offset), err)
 		}
 		out = append(out, Change{Time: l.Offset, Status: status})
 	}
@@ -88,10 +88,4 @@ func text(raw json.RawMessage) (string, error) {
 		return "", fmt.Errorf("Status is %s, want a string", raw)
 	}
 	return s, nil
-}
-
-// stamp formats a stream offset the way the feed writes it (HH:MM:SS.mmm).
-func stamp(d time.Duration) string {
-	ms := d.Milliseconds()
-	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000)
 }

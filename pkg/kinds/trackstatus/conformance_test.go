@@ -2,67 +2,44 @@ package trackstatus
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
+	"fmt"
 	"testing"
 
 	"github.com/paddock-f1/paddock/pkg/kind/kindtest"
-	"github.com/paddock-f1/paddock/pkg/testenv"
 )
 
-// TestConformance parses the recorded feed of every reference session,
-// writes the CSV and compares it with FastF1's track_status.csv cell by cell and
-// byte by byte, logging the agreement per column.
+// TestConformance: every reference session's track_status.csv, from the recorded
+// feed, cell for cell and byte for byte.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	var a kindtest.Agreement
-	refs := kindtest.References(t, "track_status.csv")
-	for _, r := range refs {
-		body, ok := r.Feed(t, Feed)
-		if !ok {
-			t.Fatalf("%s: %s not recorded", r.Name, Feed)
-		}
+	kindtest.FeedConformance(t, "track_status.csv", Feed, func(body []byte) ([]byte, error) {
 		rows, err := Parse(body)
 		if err != nil {
-			t.Errorf("%s: %v", r.Name, err)
-			continue
+			return nil, err
 		}
-		var got bytes.Buffer
-		if err := WriteCSV(&got, rows); err != nil {
-			t.Fatal(err)
-		}
-		a.Compare(t, r.Name, got.Bytes(), r.File(t, "track_status.csv"))
-	}
-	t.Logf("track_status (%d sessions): %s", len(refs), &a)
+		var b bytes.Buffer
+		err = WriteCSV(&b, rows)
+		return b.Bytes(), err
+	})
 }
 
-// TestRecorded parses every recorded TrackStatus feed, with or
-// without a reference, and checks that each gives changes.
+// TestRecorded: every recorded TrackStatus parses, with or without a
+// reference, into changes that each have Status or Message.
 func TestRecorded(t *testing.T) {
 	t.Parallel()
-	paths, err := filepath.Glob(filepath.Join(testenv.Recorded(t), "*", "static", "*", "*", "*", Feed))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no recorded %s: %v", Feed, err)
-	}
-	for _, p := range paths {
-		body, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+	kindtest.EveryRecorded(t, Feed, func(body []byte) error {
 		rows, err := Parse(body)
 		if err != nil {
-			t.Errorf("%s: %v", p, err)
-			continue
+			return err
 		}
 		if len(rows) == 0 {
-			t.Errorf("%s: no changes", p)
+			return fmt.Errorf("no changes")
 		}
 		for i, row := range rows {
 			if row.Status == "" || row.Message == "" {
-				t.Errorf("%s: change %d lacks Status or Message: %+v", p, i+1, row)
-				break
+				return fmt.Errorf("change %d lacks Status or Message: %+v", i+1, row)
 			}
 		}
-	}
-	t.Logf("%d recorded feeds parse", len(paths))
+		return nil
+	})
 }

@@ -4,9 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/paddock-f1/paddock/pkg/pyrepr"
 )
 
 // CSVHeader is the header line of FastF1's track_status table as written by
@@ -27,11 +26,11 @@ func WriteCSV(w io.Writer, cs []Change) error {
 	bw.WriteByte('\n')
 	var buf []byte
 	for _, c := range cs {
-		buf = appendSeconds(buf[:0], c.Time)
+		buf = pyrepr.AppendSeconds(buf[:0], c.Time)
 		buf = append(buf, ',')
-		buf = appendText(buf, c.Status)
+		buf = pyrepr.AppendCSVText(buf, c.Status)
 		buf = append(buf, ',')
-		buf = appendText(buf, c.Message)
+		buf = pyrepr.AppendCSVText(buf, c.Message)
 		buf = append(buf, '\n')
 		bw.Write(buf)
 	}
@@ -39,19 +38,4 @@ func WriteCSV(w io.Writer, cs []Change) error {
 		return fmt.Errorf("trackstatus: write CSV: %w", err)
 	}
 	return nil
-}
-
-// appendSeconds appends d in seconds with three decimals ("488.035").
-func appendSeconds(buf []byte, d time.Duration) []byte {
-	return strconv.AppendFloat(buf, d.Round(time.Millisecond).Seconds(), 'f', 3, 64)
-}
-
-// appendText appends s as Python's csv writer does with QUOTE_MINIMAL.
-func appendText(buf []byte, s string) []byte {
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return append(buf, s...)
-	}
-	buf = append(buf, '"')
-	buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
-	return append(buf, '"')
 }

@@ -72,7 +72,7 @@ func Parse(body []byte) ([]Change, error) {
 			c.Message, err = text(row, "Message")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("trackstatus: %s record %d (offset %s): %w", Feed, i+1, stamp(l.Offset), err)
+			return nil, fmt.Errorf("trackstatus: %s record %d (offset %s): %w", Feed, i+1, livetiming.FormatOffset(l.Offset), err)
 		}
 		out = append(out, c)
 	}
@@ -91,10 +91,4 @@ func text(row map[string]json.RawMessage, key string) (string, error) {
 		return "", fmt.Errorf("%s is %s, want a string", key, raw)
 	}
 	return s, nil
-}
-
-// stamp formats a stream offset the way the feed writes it (HH:MM:SS.mmm).
-func stamp(d time.Duration) string {
-	ms := d.Milliseconds()
-	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000)
 }

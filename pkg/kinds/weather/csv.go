@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 )
 
 // CSVHeader is the header line of FastF1's weather table as written by
@@ -36,7 +35,7 @@ func WriteCSV(w io.Writer, samples []Sample) error {
 	var buf []byte
 	for i := range samples {
 		s := &samples[i]
-		buf = appendSeconds(buf[:0], s.Time)
+		buf = pyrepr.AppendSeconds(buf[:0], s.Time)
 		buf = append(buf, ',')
 		buf = appendFloat(buf, s.AirTemp)
 		buf = append(buf, ',')
@@ -66,26 +65,6 @@ func WriteCSV(w io.Writer, samples []Sample) error {
 		return fmt.Errorf("weather: write CSV: %w", err)
 	}
 	return nil
-}
-
-// appendSeconds appends d in seconds with three decimals ("13.893",
-// "-0.500").
-func appendSeconds(buf []byte, d time.Duration) []byte {
-	ms := d.Round(time.Millisecond).Milliseconds()
-	if ms < 0 {
-		buf = append(buf, '-')
-		ms = -ms
-	}
-	buf = strconv.AppendInt(buf, ms/1000, 10)
-	buf = append(buf, '.')
-	frac := ms % 1000
-	if frac < 100 {
-		buf = append(buf, '0')
-	}
-	if frac < 10 {
-		buf = append(buf, '0')
-	}
-	return strconv.AppendInt(buf, frac, 10)
 }
 
 // appendFloat appends *p (0.0 when nil) as pandas writes a float64 cell.
