@@ -83,3 +83,25 @@ func TestCircuitFeeds(t *testing.T) {
 		t.Fatalf("without a key SessionInfo is read for it: %+v", unknown)
 	}
 }
+
+// TestAFeedIsFetchedOnce: with every kind, each document of a session is
+// listed once, with every kind that reads it.
+func TestAFeedIsFetchedOnce(t *testing.T) {
+	feeds := SessionFeeds(Names(), f1.Key(2019, 14, "Qualifying"), "2019/x/y/", 39)
+	seen := map[string]bool{}
+	for _, f := range feeds {
+		if seen[f.Name] {
+			t.Errorf("%s listed twice", f.Name)
+		}
+		seen[f.Name] = true
+		if f.Name == "RaceControlMessages.jsonStream" && !reflect.DeepEqual(f.Kinds, []string{"laps", "race-control", "weather"}) {
+			t.Errorf("RaceControlMessages is read by %v", f.Kinds)
+		}
+		if f.Name == "DriverList.jsonStream" && (f.Optional || !reflect.DeepEqual(f.RequiredBy, []string{"drivers", "results"})) {
+			t.Errorf("DriverList: %+v", f)
+		}
+	}
+	if len(feeds) != 10 {
+		t.Errorf("%d documents for a qualifying with every kind, want 10: %v", len(feeds), seen)
+	}
+}
