@@ -69,6 +69,9 @@ func NewWatch(ctx context.Context, js jetstream.JetStream) (*Watch, error) {
 	cons, err := js.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverNewPolicy,
 	})
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("no paddock services have set up this NATS server yet (stream %s not found): start them (or run 'paddock migrate' with NATS_URL), or unset NATS_URL to run everything in this process", streams.Events)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("follow run: %w", err)
 	}
