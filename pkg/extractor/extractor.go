@@ -117,12 +117,7 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 	}
 	parsed, err := x.kind.Parse(s, feeds)
 	if err != nil {
-		o.Status = streams.StatusFailed
-		o.Reason = err.Error() + " (the archived response is kept: import again with --refetch to ask the upstream anew)"
-		if err := x.ledger(ctx, x.pool, s, o); err != nil {
-			o.err = consume.Retry(2*time.Second, err)
-		}
-		return o
+		return x.invalid(ctx, s, o, err)
 	}
 	err = pgx.BeginFunc(ctx, x.pool, func(tx pgx.Tx) error {
 		n, err := parsed.Store(ctx, tx)
@@ -132,8 +127,23 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		o.Status, o.Rows = streams.StatusDone, n
 		return x.ledger(ctx, tx, s, o)
 	})
+	if errors.Is(err, kind.ErrInvalid) {
+		// Found while streaming into the (rolled back) transaction.
+		return x.invalid(ctx, s, o, err)
+	}
 	if err != nil {
 		o.err = consume.Retry(2*time.Second, fmt.Errorf("extractor: store %s of %s: %w", x.spec.Name, s.SessionKey, err))
+	}
+	return o
+}
+
+// invalid records that the kind's data is bad: the outcome is failed with
+// err as its reason, and nothing is retried.
+func (x *Extractor) invalid(ctx context.Context, s kind.Session, o *outcome, err error) *outcome {
+	o.Status, o.Rows = streams.StatusFailed, 0
+	o.Reason = err.Error() + " (the archived response is kept: import again with --refetch to ask the upstream anew)"
+	if err := x.ledger(ctx, x.pool, s, o); err != nil {
+		o.err = consume.Retry(2*time.Second, err)
 	}
 	return o
 }

@@ -11,6 +11,7 @@ package kind
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 
@@ -92,10 +93,23 @@ type Export struct {
 	// reference outputs are <FastF1>.csv. Empty for tables FastF1 does
 	// not have.
 	FastF1 string
-	// Write reads the stored rows of key (Session empty for a per-event
-	// export) and writes them as FastF1's CSV to w; it returns the number
-	// of rows. No stored rows is not an error: n is 0.
-	Write func(ctx context.Context, db Querier, key f1.SessionKey, w io.Writer) (n int, err error)
+	// Driver exports take --driver (one driver, else every driver); Lap
+	// exports need --driver and take --lap (a lap number or "fastest").
+	Driver, Lap bool
+	// Write reads the stored rows q asks for and writes them as FastF1's
+	// CSV to w; it returns the number of rows. No stored rows is not an
+	// error: n is 0.
+	Write func(ctx context.Context, db Querier, q Query, w io.Writer) (n int, err error)
+}
+
+// Query is what an export is asked for.
+type Query struct {
+	// SessionKey is the session; Session is empty for a per-event export.
+	f1.SessionKey
+	// Driver is a racing number, "" for every driver (Driver exports).
+	Driver string
+	// Lap is a lap number or "fastest" (Lap exports).
+	Lap string
 }
 
 // Kind is a kind as the extractor runs it: its spec, and a parse whose
@@ -110,8 +124,31 @@ type Kind interface {
 // Rows are a session's parsed rows of one kind.
 type Rows interface {
 	// Store replaces the session's rows inside tx and returns how many it
-	// wrote. It is idempotent; an error is retried.
+	// wrote. It is idempotent; an error is retried, but one marked
+	// Invalid fails the kind (the transaction is rolled back: nothing
+	// partial stays).
 	Store(ctx context.Context, tx pgx.Tx) (int, error)
+}
+
+// ErrInvalid marks bad upstream data found while storing: a streaming
+// kind decodes its feed as it writes, so its parse errors surface in
+// Store. See Invalid.
+var ErrInvalid = errors.New("invalid data")
+
+// Invalid marks err as bad data, not a failure of the database: the
+// extractor fails the kind with err as its reason instead of retrying.
+func Invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &invalidError{err}
+}
+
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string { return e.err.Error() }
+func (e *invalidError) Unwrap() []error {
+	return []error{e.err, ErrInvalid}
 }
 
 // Def defines a kind whose parsed rows are of type T.

@@ -53,7 +53,7 @@ func TestEveryKindEqualsFastF1(t *testing.T) {
 		}
 		for _, e := range want {
 			var got bytes.Buffer
-			if _, err := e.Write(context.Background(), st.Pool, f1.Key(r.Year, r.Round, r.Session), &got); err != nil {
+			if _, err := e.Write(context.Background(), st.Pool, kind.Query{SessionKey: f1.Key(r.Year, r.Round, r.Session)}, &got); err != nil {
 				t.Fatalf("%s: export %s: %v", r.Name, e.Name, err)
 			}
 			agreement[e.FastF1].Compare(t, r.Name+" "+e.FastF1, got.Bytes(), r.File(t, e.FastF1+".csv"))

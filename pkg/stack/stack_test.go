@@ -23,6 +23,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/client"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/governor"
+	"github.com/paddock-f1/paddock/pkg/kind"
 	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/kinds/circuit"
 	"github.com/paddock-f1/paddock/pkg/kinds/weather"
@@ -365,7 +366,7 @@ func TestRedeliveredManifestGivesSameRows(t *testing.T) {
 					ek = key.Event()
 				}
 				var b strings.Builder
-				n, err := e.Write(ctx, st.Pool, ek, &b)
+				n, err := e.Write(ctx, st.Pool, kind.Query{SessionKey: ek}, &b)
 				if err != nil && !errors.Is(err, circuit.ErrNoLayout) { // Monza 2019's layout is not recorded
 					t.Fatalf("export %s: %v", e.Name, err)
 				}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paddock-f1/paddock/pkg/f1"
+	"github.com/paddock-f1/paddock/pkg/kind"
 	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/kinds/circuit"
 	"github.com/paddock-f1/paddock/pkg/store"
@@ -41,6 +42,8 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 	year := fs.Int("year", 0, "season (required)")
 	round := fs.Int("round", 0, "round (required)")
 	session := fs.String("session", "", `session: "Qualifying", "Practice 2", ... or Q, FP2, SQ, SS, S, R (required)`)
+	driver := fs.String("driver", "", "racing number of one driver (exports with drivers; default every driver)")
+	lap := fs.String("lap", "", `lap number, or "fastest" (lap exports; default fastest)`)
 	out := fs.String("out", "-", "file to write; - for standard output")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -56,6 +59,15 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 		return usageError("export %s needs --year and --round", what)
 	case !exp.PerEvent && (*year == 0 || *round == 0 || *session == ""):
 		return usageError("export %s needs --year, --round and --session", what)
+	case *driver != "" && !exp.Driver && !exp.Lap:
+		return usageError("export %s has no --driver: it covers the whole session", what)
+	case exp.Lap && *driver == "":
+		return usageError("export %s needs --driver (a racing number) and takes --lap N or --lap fastest", what)
+	case *lap != "" && !exp.Lap:
+		return usageError("export %s has no --lap", what)
+	}
+	if *lap == "" && exp.Lap {
+		*lap = "fastest"
 	}
 	key := f1.Key(*year, *round, "")
 	if !exp.PerEvent {
@@ -74,7 +86,7 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 	// Render into memory first: nothing is written when there is nothing
 	// to export.
 	var buf strings.Builder
-	n, err := exp.Write(ctx, pool, key, &buf)
+	n, err := exp.Write(ctx, pool, kind.Query{SessionKey: key, Driver: *driver, Lap: *lap}, &buf)
 	if errors.Is(err, circuit.ErrNoLayout) {
 		return &exitError{code: 1, msg: fmt.Sprintf("no circuit layout stored for %d round %d: import it with 'paddock import --year %d --round %d --kinds circuit' (MultiViewer may not have it)",
 			*year, *round, *year, *round)}

@@ -58,7 +58,8 @@ func Kind() kind.Kind {
 // it (CircuitInfo.<fastf1>).
 func markerExport(name, fastf1, markerKind string) kind.Export {
 	return kind.Export{Name: name, PerEvent: true, Header: strings.Join(csvHeader, ","), FastF1: fastf1,
-		Write: func(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+		Write: func(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
+			k := q.SessionKey
 			_, _, markers, err := Read(ctx, db, k.Year, k.Round, markerKind)
 			if err != nil {
 				return 0, err

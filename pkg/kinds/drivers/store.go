@@ -79,7 +79,8 @@ func Read(ctx context.Context, db kind.Querier, k f1.SessionKey) ([]Driver, erro
 }
 
 // export writes a session's stored drivers as CSV.
-func export(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+func export(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
+	k := q.SessionKey
 	ds, err := Read(ctx, db, k)
 	if err != nil {
 		return 0, err

@@ -121,7 +121,8 @@ func Read(ctx context.Context, db kind.Querier, k f1.SessionKey) ([]Lap, error) 
 }
 
 // export writes a session's stored laps as FastF1's laps.csv.
-func export(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+func export(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
+	k := q.SessionKey
 	rows, err := Read(ctx, db, k)
 	if err != nil {
 		return 0, err

@@ -82,7 +82,8 @@ func Read(ctx context.Context, db kind.Querier, k f1.SessionKey) ([]Message, err
 
 // export writes a session's stored messages as FastF1's
 // race_control_messages.csv.
-func export(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+func export(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
+	k := q.SessionKey
 	ms, err := Read(ctx, db, k)
 	if err != nil {
 		return 0, err

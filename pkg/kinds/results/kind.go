@@ -130,7 +130,8 @@ func float(n *int32) *float64 {
 }
 
 // export writes a session's stored results as FastF1's results.csv.
-func export(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+func export(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
+	k := q.SessionKey
 	rs, err := Read(ctx, db, k)
 	if err != nil {
 		return 0, err

@@ -65,7 +65,8 @@ func Read(ctx context.Context, db kind.Querier, k f1.SessionKey) ([]Change, erro
 }
 
 // export writes a session's stored changes as FastF1's session_status.csv.
-func export(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+func export(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
+	k := q.SessionKey
 	cs, err := Read(ctx, db, k)
 	if err != nil {
 		return 0, err

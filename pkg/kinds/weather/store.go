@@ -105,7 +105,8 @@ func Read(ctx context.Context, db kind.Querier, k f1.SessionKey) ([]Sample, erro
 }
 
 // export writes a session's stored samples as FastF1's weather.csv.
-func export(ctx context.Context, db kind.Querier, k f1.SessionKey, w io.Writer) (int, error) {
+func export(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
+	k := q.SessionKey
 	samples, err := Read(ctx, db, k)
 	if err != nil {
 		return 0, err
