@@ -3,11 +3,13 @@ package laps
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // conformanceFloor is the overall cell agreement (percent) with FastF1's
@@ -161,4 +163,53 @@ func BenchmarkDerive(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestWriteCSVDatedMatchesFastF1WithTelemetry: with FastF1's t0_date of a
+// session with telemetry, the laps written with LapStartDate equal
+// FastF1's laps_with_telemetry.csv byte for byte.
+func TestWriteCSVDatedMatchesFastF1WithTelemetry(t *testing.T) {
+	n := 0
+	for _, s := range loadSessions(t) {
+		want, err := os.ReadFile(filepath.Join(s.dir, "laps_with_telemetry.csv"))
+		if err != nil {
+			continue
+		}
+		n++
+		var tel struct {
+			T0 string `json:"t0_date"`
+		}
+		b, err := os.ReadFile(filepath.Join(s.dir, "telemetry.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &tel); err != nil {
+			t.Fatal(err)
+		}
+		t0, err := time.Parse("2006-01-02 15:04:05.999999", tel.T0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Derive(s.input())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := WriteCSVDated(&got, res.Laps, t0); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			g, w := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
+			for i := range min(len(g), len(w)) {
+				if g[i] != w[i] {
+					t.Fatalf("%s line %d:\n got %s\nwant %s", s.name, i+1, g[i], w[i])
+				}
+			}
+			t.Fatalf("%s: %d lines, FastF1 %d", s.name, len(g), len(w))
+		}
+	}
+	if n == 0 {
+		t.Fatal("no reference session has laps_with_telemetry.csv")
+	}
+	t.Logf("%d sessions' laps_with_telemetry.csv byte-identical", n)
 }

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,12 +27,45 @@ func CSVHeader() []string {
 // TyreLife, Position) like Python's float repr ("1.0", "289.5"), bools as
 // "True"/"False", missing values as empty cells, fields quoted only when
 // they contain a comma, quote or line break. It fails only when w does.
-func WriteCSV(w io.Writer, laps []Lap) error {
+func WriteCSV(w io.Writer, laps []Lap) error { return writeCSV(w, laps, nil) }
+
+// WriteCSVDated writes laps as WriteCSV does with FastF1's LapStartDate
+// column after LapStartTime, as FastF1 has it with telemetry loaded:
+// t0 (the session clock's UTC at offset zero) + LapStartTime, written as
+// pandas writes a datetime column (milliseconds unless every date is a
+// whole second), empty where LapStartTime is.
+func WriteCSVDated(w io.Writer, laps []Lap, t0 time.Time) error { return writeCSV(w, laps, &t0) }
+
+// lapStartTimeColumn is LapStartTime's index in CSVHeader.
+const lapStartTimeColumn = 23
+
+func writeCSV(w io.Writer, laps []Lap, t0 *time.Time) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(CSVHeader(), ","))
+	header := CSVHeader()
+	wholeSeconds := true
+	if t0 != nil {
+		header = slices.Insert(header, lapStartTimeColumn+1, "LapStartDate")
+		for i := range laps {
+			if d := laps[i].LapStartTime; d != nil && t0.Add(*d).Round(time.Millisecond).Nanosecond() != 0 {
+				wholeSeconds = false
+			}
+		}
+	}
+	bw.WriteString(strings.Join(header, ","))
 	bw.WriteByte('\n')
 	for i := range laps {
 		rec := Record(&laps[i])
+		if t0 != nil {
+			date := ""
+			if d := laps[i].LapStartTime; d != nil {
+				layout := "2006-01-02 15:04:05.000"
+				if wholeSeconds {
+					layout = "2006-01-02 15:04:05"
+				}
+				date = t0.Add(*d).Round(time.Millisecond).UTC().Format(layout)
+			}
+			rec = slices.Insert(rec, lapStartTimeColumn+1, date)
+		}
 		for j, f := range rec {
 			if j > 0 {
 				bw.WriteByte(',')

@@ -3,9 +3,11 @@ package laps
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -120,12 +122,22 @@ func Read(ctx context.Context, db kind.Querier, k f1.SessionKey) ([]Lap, error) 
 	return out, nil
 }
 
-// export writes a session's stored laps as FastF1's laps.csv.
+// export writes a session's stored laps as FastF1's laps.csv, with
+// LapStartDate when the session clock is known from its telemetry (as
+// FastF1's laps with telemetry loaded).
 func export(ctx context.Context, db kind.Querier, q kind.Query, w io.Writer) (int, error) {
 	k := q.SessionKey
 	rows, err := Read(ctx, db, k)
 	if err != nil {
 		return 0, err
+	}
+	var t0 *time.Time
+	if err := db.QueryRow(ctx, `SELECT t0_date FROM session_t0 WHERE year=$1 AND round=$2 AND session=$3`,
+		k.Year, k.Round, k.Session).Scan(&t0); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("laps: clock of %s: %w", k, err)
+	}
+	if t0 != nil {
+		return len(rows), WriteCSVDated(w, rows, *t0)
 	}
 	return len(rows), WriteCSV(w, rows)
 }
