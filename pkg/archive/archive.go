@@ -125,8 +125,9 @@ func (a *Archive) Get(ctx context.Context, name, want string) ([]byte, *Entry, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("archive: get %s: %w", name, err)
 	}
-	body, err := io.ReadAll(r)
-	if err != nil {
+	// Read into a buffer of the object's size: a large body is held once.
+	body := make([]byte, info.Size)
+	if _, err := io.ReadFull(r, body); err != nil {
 		return nil, nil, fmt.Errorf("archive: read %s: %w", name, err)
 	}
 	e := entryOf(info)

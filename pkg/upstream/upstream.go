@@ -341,7 +341,7 @@ func (c *Client) once(ctx context.Context, host, url string) (int, []byte, error
 		return res.StatusCode, nil, &Error{URL: url, Op: "too large", StatusCode: res.StatusCode,
 			Err: fmt.Errorf("Content-Length %d > %d bytes", res.ContentLength, limit)}
 	}
-	raw, err := readLimited(res.Body, limit)
+	raw, err := readLimited(res.Body, limit, res.ContentLength)
 	if err != nil {
 		return res.StatusCode, nil, c.readErr(url, res.StatusCode, err)
 	}
@@ -351,7 +351,7 @@ func (c *Client) once(ctx context.Context, host, url string) (int, []byte, error
 		if err != nil {
 			return res.StatusCode, nil, &Error{URL: url, Op: "read", StatusCode: res.StatusCode, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		body, err = readLimited(zr, limit)
+		body, err = readLimited(zr, limit, -1)
 		if err != nil {
 			return res.StatusCode, nil, c.readErr(url, res.StatusCode, fmt.Errorf("gzip: %w", err))
 		}
@@ -372,15 +372,21 @@ func (c *Client) readErr(url string, status int, err error) error {
 }
 
 // readLimited reads r fully, failing with errTooLarge beyond max bytes.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+// readLimited reads r whole, failing past limit bytes. With size (the
+// Content-Length, -1 when unknown) the buffer is allocated once at its
+// final size, so a large body is never copied while it grows.
+func readLimited(r io.Reader, limit, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if size >= 0 && size <= limit {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, err
 	}
-	if int64(len(b)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, errTooLarge
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // parseRetryAfter reads a Retry-After value given in seconds or as an HTTP
