@@ -47,7 +47,7 @@ func newPlanFlags(name string, cfg config) *planFlags {
 	f.fs.IntVar(&f.year, "year", 0, "season to import (required)")
 	f.fs.IntVar(&f.round, "round", 0, "only this round")
 	f.fs.StringVar(&f.session, "session", "", `only this session: "Qualifying", "Practice 2", ... or Q, FP2, SQ, SS, S, R`)
-	f.fs.StringVar(&f.kinds, "kinds", "", "only these data kinds, comma separated: "+strings.Join(kinds.Names(), ", ")+" (default: every kind)")
+	f.fs.StringVar(&f.kinds, "kinds", cfg.Kinds, "only these data kinds, comma separated: "+strings.Join(kinds.Names(), ", ")+" (default: PADDOCK_KINDS, else every kind)")
 	f.fs.BoolVar(&f.force, "force", false, "re-extract what is already done (from the archive: no upstream call)")
 	f.fs.BoolVar(&f.refetch, "refetch", false, "ask the upstream again even for what the raw archive holds")
 	f.fs.BoolVar(&f.notify, "notify", false, "post the run's pauses and summary to Slack (SLACK_WEBHOOK_URL)")
@@ -87,6 +87,9 @@ func (f *planFlags) command(args []string) (streams.PlanCommand, error) {
 	})
 	if f.kinds != "" {
 		cmd.Kinds = strings.Split(f.kinds, ",")
+		if _, err := kinds.Parse(cmd.Kinds); err != nil {
+			return streams.PlanCommand{}, usageError("--kinds (or PADDOCK_KINDS): %v", err)
+		}
 	}
 	return cmd, nil
 }

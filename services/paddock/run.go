@@ -51,6 +51,9 @@ type config struct {
 	Upstream    upstream.Config
 	Quota       governor.Config
 	SlackURL    string // secret: never printed
+	// Kinds is the default of --kinds (PADDOCK_KINDS): the kinds a plan
+	// covers when it names none; "" = every kind.
+	Kinds string
 }
 
 func loadConfig() (config, error) {
@@ -63,6 +66,7 @@ func loadConfig() (config, error) {
 		Upstream:    r.Upstream(),
 		Quota:       r.Quota(),
 		SlackURL:    r.String("SLACK_WEBHOOK_URL", ""),
+		Kinds:       r.String("PADDOCK_KINDS", ""),
 	}
 	if err := r.Err(); err != nil {
 		return c, usageError("configuration: %v", err)
