@@ -14,9 +14,11 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/kind"
+	"github.com/paddock-f1/paddock/pkg/kinds/cardata"
 	"github.com/paddock-f1/paddock/pkg/kinds/circuit"
 	"github.com/paddock-f1/paddock/pkg/kinds/drivers"
 	"github.com/paddock-f1/paddock/pkg/kinds/laps"
+	"github.com/paddock-f1/paddock/pkg/kinds/position"
 	"github.com/paddock-f1/paddock/pkg/kinds/racecontrol"
 	"github.com/paddock-f1/paddock/pkg/kinds/results"
 	"github.com/paddock-f1/paddock/pkg/kinds/sessionstatus"
@@ -35,6 +37,8 @@ var registry = []kind.Kind{
 	trackstatus.Kind(),
 	sessionstatus.Kind(),
 	results.Kind(),
+	cardata.Kind(),
+	position.Kind(),
 }
 
 // All returns every kind, in registry order.

@@ -6,9 +6,11 @@ package kindtest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +71,30 @@ func (r Reference) File(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Table returns FastF1's table of the reference by its name (e.g.
+// "car_data"): <name>.csv, or <name>.csv.gz decompressed; ok is false when
+// the reference has neither.
+func (r Reference) Table(t testing.TB, name string) (csv []byte, ok bool) {
+	t.Helper()
+	if b, err := os.ReadFile(filepath.Join(r.Dir, name+".csv")); err == nil {
+		return b, true
+	}
+	f, err := os.Open(filepath.Join(r.Dir, name+".csv.gz"))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %s.csv.gz: %v", r.Name, name, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %s.csv.gz: %v", r.Name, name, err)
+	}
+	return b, true
 }
 
 // Feed returns the recorded body of a live-timing feed of the session

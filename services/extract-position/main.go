@@ -1,0 +1,16 @@
+// Command extract-position is the extractor service of the position kind: see
+// pkg/kinds/position for what it reads and writes.
+// Run as many instances as needed; they share one durable consumer.
+//
+// Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
+// (messages handled at once per instance, default 4), PADDOCK_HTTP_ADDR
+// (default :8092), PADDOCK_LOG_LEVEL.
+package main
+
+import (
+	"os"
+
+	"github.com/paddock-f1/paddock/pkg/extractor"
+)
+
+func main() { os.Exit(extractor.Main("position", ":8092")) }
