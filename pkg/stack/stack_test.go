@@ -531,3 +531,59 @@ func count(t *testing.T, st *stack.Stack, sql string, args ...any) int {
 	}
 	return n
 }
+
+// TestBrokenTelemetryLineFailsOnlyItsKind serves a car data stream with a
+// line of bad base64 two thirds in: car-data fails naming the line and the
+// reason, after having streamed rows into its transaction, and none of
+// them stays; every other kind of the session is done. Asked anew once
+// the upstream is fixed, the stream imports whole.
+func TestBrokenTelemetryLineFailsOnlyItsKind(t *testing.T) {
+	st := start(t)
+	var broken atomic.Bool
+	broken.Store(true)
+	var badLine atomic.Int64
+	st.Standin.Rewrite = func(r *http.Request, body []byte) []byte {
+		if !broken.Load() || !strings.HasSuffix(r.URL.Path, "2019-09-07_Qualifying/CarData.z.jsonStream") {
+			return body
+		}
+		lines := bytes.SplitAfter(body, []byte("\r\n"))
+		at := len(lines) * 2 / 3
+		badLine.Store(int64(at + 1))
+		out := append([][]byte{}, lines[:at]...)
+		out = append(out, []byte("00:59:59.999\"!!! not base64 !!!\"\r\n"))
+		return bytes.Join(append(out, lines[at:]...), nil)
+	}
+	cmd := streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"}
+	_, sum, _ := importRun(t, st, cmd)
+	if sum.KindsFailed["car-data"] != 1 || len(sum.KindsFailed) != 1 || len(sum.Failures) != 1 {
+		t.Fatalf("want car-data alone failed: %+v", sum)
+	}
+	if want := fmt.Sprintf("line %d", badLine.Load()); !strings.Contains(sum.Failures[0], want) || !strings.Contains(sum.Failures[0], "base64") {
+		t.Fatalf("failure %q does not name %s and the reason", sum.Failures[0], want)
+	}
+	for _, k := range []string{"position", "laps", "weather", "results", "race-control"} {
+		if sum.DataExtracted[k] != 1 {
+			t.Errorf("%s not done: %+v", k, sum)
+		}
+	}
+	count := func() (samples, streams int) {
+		if err := st.Pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM car_samples), (SELECT count(*) FROM car_streams)`).Scan(&samples, &streams); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if s, c := count(); s != 0 || c != 0 {
+		t.Fatalf("a failed car-data left %d samples and %d streams", s, c)
+	}
+	t.Logf("reported: %s", sum.Failures[0])
+
+	broken.Store(false)
+	cmd.Refetch = true
+	_, sum, _ = importRun(t, st, cmd)
+	if sum.DataExtracted["car-data"] != 1 || len(sum.KindsFailed) != 0 {
+		t.Fatalf("after the fix: %+v", sum)
+	}
+	if s, c := count(); s != 105928 || c != 4 {
+		t.Fatalf("after the fix: %d samples in %d streams, FastF1 has 105928 for 4 cars", s, c)
+	}
+}

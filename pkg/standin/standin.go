@@ -35,6 +35,10 @@ type Server struct {
 	// Set it while no request is in flight; Fault itself must be safe for
 	// concurrent calls. The request still counts in Requests/RequestsFor.
 	Fault func(r *http.Request, n int64) (status int, header http.Header, ok bool)
+	// Rewrite, when set before serving, may change a recorded body before
+	// it is served (a truncated or garbled feed); it returns body itself
+	// to leave it alone. The same rules as for Fault apply.
+	Rewrite func(r *http.Request, body []byte) []byte
 
 	dir      string
 	root     *os.Root
@@ -291,6 +295,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, "standin: not recorded: "+r.URL.RequestURI(), http.StatusNotFound)
 		return
+	}
+	if s.Rewrite != nil {
+		body = s.Rewrite(r, body)
 	}
 	code := http.StatusOK
 	if c, ok := s.statuses[name]; ok {
