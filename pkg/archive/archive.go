@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"time"
@@ -109,6 +110,49 @@ func (a *Archive) Put(ctx context.Context, host, path string, status int, origin
 	}
 	return entryOf(info), nil
 }
+
+// Open streams an archived body by object name, for bodies too large to
+// hold (telemetry streams): the reader checks the sha256 the body was
+// stored with (and want, when not empty) as it reaches the end, and
+// returns an error there instead of io.EOF when they differ, so a reader
+// that consumes to the end never takes a corrupted body for whole.
+func (a *Archive) Open(ctx context.Context, name, want string) (io.ReadCloser, error) {
+	r, err := a.obs.Get(ctx, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotArchived, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: get %s: %w", name, err)
+	}
+	info, err := r.Info()
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("archive: get %s: %w", name, err)
+	}
+	return &checked{r: r, h: sha256.New(), name: name, stored: entryOf(info).SHA256, want: want}, nil
+}
+
+// checked hashes what it reads and compares at the end.
+type checked struct {
+	r            io.ReadCloser
+	h            hash.Hash
+	name         string
+	stored, want string
+}
+
+func (c *checked) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	if err == io.EOF {
+		got := hex.EncodeToString(c.h.Sum(nil))
+		if got != c.stored || (c.want != "" && got != c.want) {
+			return n, fmt.Errorf("archive: %s: body sha256 %s does not match the manifest's %s; re-import with --refetch", c.name, got, c.want)
+		}
+	}
+	return n, err
+}
+
+func (c *checked) Close() error { return c.r.Close() }
 
 // Get reads an archived body by object name and checks it against the
 // sha256 it was stored with (and, when want is not empty, against want).

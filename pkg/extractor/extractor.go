@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -26,7 +27,10 @@ import (
 
 // Source reads archived feeds; *archive.Archive implements it.
 type Source interface {
+	// Get reads a body whole.
 	Get(ctx context.Context, name, sha256 string) ([]byte, *archive.Entry, error)
+	// Open streams a body (Stream feeds), checking it at its end.
+	Open(ctx context.Context, name, sha256 string) (io.ReadCloser, error)
 }
 
 // Extractor extracts one kind. Run as many instances as needed: they share
@@ -103,9 +107,14 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		}
 	}
 	feeds := kind.Feeds{}
+	streamed := map[string]streams.Feed{}
 	for _, need := range x.spec.FeedsFor(m.Year, m.Session) {
 		f := m.Feed(need.Name())
 		if f == nil || f.Status != streams.FeedOK {
+			continue
+		}
+		if need.Stream {
+			streamed[need.Name()] = *f
 			continue
 		}
 		body, _, err := x.src.Get(ctx, f.Object, f.SHA256)
@@ -114,6 +123,15 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 			return o
 		}
 		feeds[need.Name()] = body
+	}
+	if len(streamed) > 0 {
+		s.Open = func(ctx context.Context, name string) (io.ReadCloser, error) {
+			f, ok := streamed[name]
+			if !ok {
+				return nil, fmt.Errorf("%s of %s: %w", name, s.SessionKey, kind.ErrNoFeed)
+			}
+			return x.src.Open(ctx, f.Object, f.SHA256)
+		}
 	}
 	parsed, err := x.kind.Parse(s, feeds)
 	if err != nil {

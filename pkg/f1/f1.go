@@ -74,6 +74,9 @@ type FeedNeed struct {
 	// needed when the schedule knows it.
 	KeyLookup bool
 	Optional  bool
+	// Stream marks a feed read as a stream (kind.Session.Open), never
+	// whole into memory: the telemetry streams, tens of MB each.
+	Stream bool
 	// When limits the feed to some sessions; nil = every session.
 	When func(year int, session string) bool
 }

@@ -27,11 +27,20 @@ type Session struct {
 	// CircuitKey is the event's circuit as loaded (per-event kinds); 0
 	// when unknown.
 	CircuitKey int
+	// Open streams one of the kind's Stream feeds (f1.FeedNeed.Stream),
+	// which are not in Feeds: it fails with ErrNoFeed when the session's
+	// manifest has no such feed. The reader reports a corrupted body as an
+	// error at its end. Nil when the kind has no Stream feed.
+	Open func(ctx context.Context, feed string) (io.ReadCloser, error)
 }
+
+// ErrNoFeed reports a feed the session's load does not hold.
+var ErrNoFeed = errors.New("feed not loaded")
 
 // Feeds holds the bodies of a session's available feeds, keyed by the
 // feed's manifest name (f1.FeedNeed.Name). A feed the upstream does not
-// publish, or an optional one not fetched, is absent.
+// publish, or an optional one not fetched, is absent; so is a Stream feed
+// (see Session.Open).
 type Feeds map[string][]byte
 
 // Spec is everything about a kind but its rows: what the rest of paddock

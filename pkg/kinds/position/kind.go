@@ -1,7 +1,6 @@
 package position
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -56,7 +55,12 @@ func store(ctx context.Context, tx pgx.Tx, s kind.Session, f *telemetry.Feed) (i
 	if err != nil {
 		return 0, err
 	}
-	sum, err := Decode(bytes.NewReader(f.Body), f.Numbers(), w.Add)
+	r, err := f.Open(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	sum, err := Decode(r, f.Numbers(), w.Add)
 	if err != nil {
 		return 0, telemetry.Classify(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +31,7 @@ const driverList = "DriverList.jsonStream"
 // their abbreviations and FastF1's order of them).
 func Feeds(stream string) []f1.FeedNeed {
 	return []f1.FeedNeed{
-		{File: stream},
+		{File: stream, Stream: true},
 		{File: driverList, Optional: true},
 		{Jolpica: f1.JolpicaResults, Optional: true, When: f1.HasJolpicaResults},
 	}
@@ -40,8 +41,9 @@ func Feeds(stream string) []f1.FeedNeed {
 type Feed struct {
 	// Name is the stream's feed name, e.g. "CarData.z.jsonStream".
 	Name string
-	// Body is the archived stream, decoded while it is stored.
-	Body []byte
+	// Open streams the archived feed; it is decoded while it is stored,
+	// never held whole.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 	// Drivers are the session's drivers in FastF1's order
 	// (Session.drivers: the results' order), with their abbreviations.
 	Drivers []Driver
@@ -66,10 +68,10 @@ func (f *Feed) Numbers() []string {
 // order. It fails when the DriverList cannot be read (the stream is then
 // not decoded: which cars are drivers is unknown).
 func Prepare(s kind.Session, feeds kind.Feeds, stream string) (*Feed, error) {
-	f := &Feed{Name: stream, Body: feeds[stream]}
-	if len(f.Body) == 0 {
-		return nil, fmt.Errorf("%s: empty", stream)
+	if s.Open == nil {
+		return nil, fmt.Errorf("%s: no way to read it (kind.Session.Open is nil)", stream)
 	}
+	f := &Feed{Name: stream, Open: func(ctx context.Context) (io.ReadCloser, error) { return s.Open(ctx, stream) }}
 	dl := feeds[driverList]
 	if dl == nil {
 		return nil, fmt.Errorf("%s is not published for this session: which cars of %s are drivers is unknown", driverList, stream)
