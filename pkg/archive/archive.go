@@ -37,7 +37,9 @@ type Entry struct {
 
 // Archive is the raw archive. It is safe for concurrent use.
 type Archive struct {
-	obs jetstream.ObjectStore
+	obs    jetstream.ObjectStore
+	js     jetstream.JetStream
+	bucket string
 }
 
 // Open binds the archive bucket (see streams.RawBucket), which must exist.
@@ -46,7 +48,7 @@ func Open(ctx context.Context, js jetstream.JetStream, bucket string) (*Archive,
 	if err != nil {
 		return nil, fmt.Errorf("archive: open bucket %s: %w", bucket, err)
 	}
-	return &Archive{obs: obs}, nil
+	return &Archive{obs: obs, js: js, bucket: bucket}, nil
 }
 
 // Name is the object name of host and path.
@@ -112,47 +114,80 @@ func (a *Archive) Put(ctx context.Context, host, path string, status int, origin
 }
 
 // Open streams an archived body by object name, for bodies too large to
-// hold (telemetry streams): the reader checks the sha256 the body was
-// stored with (and want, when not empty) as it reaches the end, and
-// returns an error there instead of io.EOF when they differ, so a reader
-// that consumes to the end never takes a corrupted body for whole.
+// hold (telemetry streams): it pulls the object's chunks a few at a time
+// (openAhead), so memory stays bounded whatever the body's size, and the
+// reader checks the sha256 the body was stored with (and want, when not
+// empty) as it reaches the end, returning an error there instead of io.EOF
+// when they differ: a reader that consumes to the end never takes a
+// corrupted body for whole. Close it when done.
 func (a *Archive) Open(ctx context.Context, name, want string) (io.ReadCloser, error) {
-	r, err := a.obs.Get(ctx, name)
+	info, err := a.obs.GetInfo(ctx, name)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotArchived, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("archive: get %s: %w", name, err)
 	}
-	info, err := r.Info()
-	if err != nil {
-		r.Close()
-		return nil, fmt.Errorf("archive: get %s: %w", name, err)
+	c := &checked{h: sha256.New(), name: name, stored: entryOf(info).SHA256, want: want, chunks: int(info.Chunks)}
+	if info.Chunks == 0 {
+		return c, nil
 	}
-	return &checked{r: r, h: sha256.New(), name: name, stored: entryOf(info).SHA256, want: want}, nil
+	// The object store keeps an object's chunks on one subject of its
+	// stream; an ordered pull consumer reads them in order, openAhead at
+	// a time (a push reader would buffer the whole object).
+	cons, err := a.js.OrderedConsumer(ctx, "OBJ_"+a.bucket, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"$O." + a.bucket + ".C." + info.NUID},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: read %s: %w", name, err)
+	}
+	if c.iter, err = cons.Messages(jetstream.PullMaxMessages(openAhead)); err != nil {
+		return nil, fmt.Errorf("archive: read %s: %w", name, err)
+	}
+	return c, nil
 }
 
-// checked hashes what it reads and compares at the end.
+// openAhead is how many chunks (128 KiB each) Open asks for at once.
+const openAhead = 8
+
+// checked reads an object's chunks, hashes them and compares at the end.
 type checked struct {
-	r            io.ReadCloser
+	iter         jetstream.MessagesContext
+	chunks, read int
+	rest         []byte
 	h            hash.Hash
 	name         string
 	stored, want string
 }
 
 func (c *checked) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.h.Write(p[:n])
-	if err == io.EOF {
-		got := hex.EncodeToString(c.h.Sum(nil))
-		if got != c.stored || (c.want != "" && got != c.want) {
-			return n, fmt.Errorf("archive: %s: body sha256 %s does not match the manifest's %s; re-import with --refetch", c.name, got, c.want)
+	for len(c.rest) == 0 {
+		if c.read == c.chunks {
+			got := hex.EncodeToString(c.h.Sum(nil))
+			if got != c.stored || (c.want != "" && got != c.want) {
+				return 0, fmt.Errorf("archive: %s: body sha256 %s does not match the manifest's %s; re-import with --refetch", c.name, got, c.want)
+			}
+			return 0, io.EOF
 		}
+		msg, err := c.iter.Next()
+		if err != nil {
+			return 0, fmt.Errorf("archive: read %s: chunk %d of %d: %w", c.name, c.read+1, c.chunks, err)
+		}
+		c.rest = msg.Data()
+		c.read++
+		c.h.Write(c.rest)
 	}
-	return n, err
+	n := copy(p, c.rest)
+	c.rest = c.rest[n:]
+	return n, nil
 }
 
-func (c *checked) Close() error { return c.r.Close() }
+func (c *checked) Close() error {
+	if c.iter != nil {
+		c.iter.Stop()
+	}
+	return nil
+}
 
 // Get reads an archived body by object name and checks it against the
 // sha256 it was stored with (and, when want is not empty, against want).

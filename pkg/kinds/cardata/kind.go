@@ -56,11 +56,13 @@ func store(ctx context.Context, tx pgx.Tx, s kind.Session, f *telemetry.Feed) (i
 	}
 	r, err := f.Open(ctx)
 	if err != nil {
+		w.Abort(err)
 		return 0, err
 	}
 	defer r.Close()
 	sum, err := Decode(r, f.Numbers(), w.Add)
 	if err != nil {
+		w.Abort(err)
 		return 0, telemetry.Classify(err)
 	}
 	counts := make([]telemetry.Count, 0, len(sum.Drivers))

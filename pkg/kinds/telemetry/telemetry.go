@@ -124,12 +124,18 @@ type Count struct {
 	ByDate bool
 }
 
-// flushRows is how many samples the writer holds before a COPY.
-const flushRows = 16384
+// batchRows is how many samples travel to the COPY at once; batches
+// bounds how many are in flight, so memory stays a few MB whatever the
+// stream's length.
+const (
+	batchRows = 16384
+	batches   = 3
+)
 
 // Writer replaces a session's samples of one feed: it clears the old ones,
-// then COPYs the new ones in batches of flushRows as they are decoded, so
-// memory stays bounded by a batch whatever the stream's length.
+// then streams the new ones into a single COPY as they are decoded. The
+// COPY runs on its own goroutine, so decoding and PostgreSQL's ingestion
+// overlap; memory stays bounded by a few batches.
 type Writer[T any] struct {
 	ctx    context.Context
 	tx     pgx.Tx
@@ -137,15 +143,20 @@ type Writer[T any] struct {
 	t      Tables
 	feed   string
 	ids    map[string]int32
-	buf    []T
 	driver func(*T) string
 	values func(*T, []any) []any
-	rows   int
+
+	buf  []T        // the batch being filled
+	full chan []T   // batches for the COPY
+	free chan []T   // batches the COPY is done with
+	done chan error // the COPY's end
+	fail error      // set before full is closed: abort the COPY
+	rows int64
 }
 
-// NewWriter clears the session's stored samples of t and registers a
-// stream row per driver of f. driver names a sample's racing number;
-// values appends its Columns' values.
+// NewWriter clears the session's stored samples of t, registers a stream
+// row per driver of f and starts the COPY. driver names a sample's racing
+// number; values appends its Columns' values. Finish or Abort must follow.
 func NewWriter[T any](ctx context.Context, tx pgx.Tx, s kind.Session, t Tables, f *Feed,
 	driver func(*T) string, values func(*T, []any) []any) (*Writer[T], error) {
 	if err := store.EnsureYearPartition(ctx, tx, t.Samples, s.Year); err != nil {
@@ -160,7 +171,7 @@ func NewWriter[T any](ctx context.Context, tx pgx.Tx, s kind.Session, t Tables, 
 		return nil, fmt.Errorf("telemetry: clear %s of %s: %w", t.Streams, k, err)
 	}
 	w := &Writer[T]{ctx: ctx, tx: tx, s: s, t: t, feed: f.Name, ids: map[string]int32{}, driver: driver, values: values,
-		buf: make([]T, 0, flushRows)}
+		full: make(chan []T, batches), free: make(chan []T, batches+1), done: make(chan error, 1)}
 	for i, d := range f.Drivers {
 		var id int32
 		if err := tx.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (year, round, session, ord, driver_number, driver)
@@ -170,51 +181,82 @@ func NewWriter[T any](ctx context.Context, tx pgx.Tx, s kind.Session, t Tables, 
 		}
 		w.ids[d.Number] = id
 	}
+	for range batches + 1 {
+		w.free <- make([]T, 0, batchRows)
+	}
+	w.buf = <-w.free
+	go func() {
+		n, err := tx.CopyFrom(ctx, pgx.Identifier{t.Samples}, append([]string{"year", "stream_id"}, t.Columns...), &copySource[T]{w: w})
+		w.rows = n
+		w.done <- err
+	}()
 	return w, nil
 }
 
 // Add takes a batch of decoded samples (copied: the batch may be reused).
+// It blocks while the COPY is behind, and fails once the COPY has.
 func (w *Writer[T]) Add(batch []T) error {
 	for len(batch) > 0 {
-		n := min(len(batch), flushRows-len(w.buf))
+		n := min(len(batch), batchRows-len(w.buf))
 		w.buf = append(w.buf, batch[:n]...)
 		batch = batch[n:]
-		if len(w.buf) == flushRows {
-			if err := w.flush(); err != nil {
-				return err
+		if len(w.buf) == batchRows {
+			select {
+			case w.full <- w.buf:
+			case err := <-w.done:
+				w.done <- err // for Finish
+				return fmt.Errorf("telemetry: copy %s of %s: %w", w.t.Samples, w.s.SessionKey, errOr(err))
 			}
+			w.buf = <-w.free
 		}
 	}
 	return nil
 }
 
-// flush COPYs the held samples.
-func (w *Writer[T]) flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	src := &copySource[T]{w: w, i: -1}
-	n, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{w.t.Samples}, append([]string{"year", "stream_id"}, w.t.Columns...), src)
+// Abort stops the COPY after a decoding error and waits for it; the
+// transaction is then rolled back by the caller.
+func (w *Writer[T]) Abort(err error) {
+	w.fail = err
+	close(w.full)
+	<-w.done
+}
+
+// errOr is err, or a note that the COPY ended early.
+func errOr(err error) error {
 	if err != nil {
-		return fmt.Errorf("telemetry: copy %s of %s: %w", w.t.Samples, w.s.SessionKey, err)
+		return err
 	}
-	w.rows += int(n)
-	w.buf = w.buf[:0]
-	return nil
+	return errors.New("the COPY ended before the stream")
 }
 
-// copySource feeds the held samples to COPY, one reused values slice.
+// copySource feeds batches to COPY as they arrive, one reused values
+// slice.
 type copySource[T any] struct {
-	w    *Writer[T]
-	i    int
-	vals []any
-	err  error
+	w     *Writer[T]
+	batch []T
+	i     int
+	vals  []any
+	err   error
 }
 
-func (c *copySource[T]) Next() bool { c.i++; return c.i < len(c.w.buf) }
+func (c *copySource[T]) Next() bool {
+	c.i++
+	for c.i >= len(c.batch) {
+		if c.batch != nil {
+			c.w.free <- c.batch[:0]
+		}
+		b, ok := <-c.w.full
+		if !ok {
+			c.batch, c.err = nil, c.w.fail
+			return false
+		}
+		c.batch, c.i = b, 0
+	}
+	return true
+}
 
 func (c *copySource[T]) Values() ([]any, error) {
-	r := &c.w.buf[c.i]
+	r := &c.batch[c.i]
 	id, ok := c.w.ids[c.w.driver(r)]
 	if !ok {
 		return nil, fmt.Errorf("telemetry: a sample of car %s, which is no driver of the session", c.w.driver(r))
@@ -226,12 +268,21 @@ func (c *copySource[T]) Values() ([]any, error) {
 
 func (c *copySource[T]) Err() error { return c.err }
 
-// Finish writes what is held, records each car's counts (cars without rows
-// lose their stream row) and the feed's clock (FastF1's t0_date candidate,
-// the zero Time when the feed had no sample), and returns the rows written.
+// Finish ends the COPY with what is held, records each car's counts (cars
+// without rows lose their stream row) and the feed's clock (FastF1's
+// t0_date candidate, the zero Time when the feed had no sample), and
+// returns the rows written.
 func (w *Writer[T]) Finish(counts []Count, clock time.Time) (int, error) {
-	if err := w.flush(); err != nil {
-		return 0, err
+	if len(w.buf) > 0 {
+		select {
+		case w.full <- w.buf:
+		case err := <-w.done:
+			return 0, fmt.Errorf("telemetry: copy %s of %s: %w", w.t.Samples, w.s.SessionKey, errOr(err))
+		}
+	}
+	close(w.full)
+	if err := <-w.done; err != nil {
+		return 0, fmt.Errorf("telemetry: copy %s of %s: %w", w.t.Samples, w.s.SessionKey, err)
 	}
 	k := w.s.SessionKey
 	for _, c := range counts {
@@ -260,7 +311,7 @@ func (w *Writer[T]) Finish(counts []Count, clock time.Time) (int, error) {
 			return 0, fmt.Errorf("telemetry: clock of %s: %w", k, err)
 		}
 	}
-	return w.rows, nil
+	return int(w.rows), nil
 }
 
 // roundMillis rounds t to the millisecond, halves to even (pandas'
