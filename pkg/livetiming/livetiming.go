@@ -19,7 +19,6 @@ package livetiming
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -27,6 +26,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // OffsetLen is the length in bytes of the stream offset that starts every

@@ -3,7 +3,6 @@ package livetiming
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // MaxLineBytes is the longest jsonStream line, in bytes without its line
