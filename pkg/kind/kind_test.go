@@ -46,7 +46,7 @@ func TestDefRunsTypedParseAndStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, err := rows.Store(context.Background(), nil)
-	if err != nil || n != 2 || len(stored) != 2 || stored[0] != 3 || storedFor != s {
+	if err != nil || n != 2 || len(stored) != 2 || stored[0] != 3 || storedFor.SessionKey != s.SessionKey || storedFor.CircuitKey != 39 {
 		t.Fatalf("store got %v for %+v (n=%d, err=%v)", stored, storedFor, n, err)
 	}
 }
