@@ -30,16 +30,26 @@ test: modules vet
 
 ## demo: import 2019 round 14 qualifying from the shipped recordings and diff
 ## every table FastF1 also makes (export name:FastF1's file) with FastF1's
-DEMO_TABLES := weather:weather laps:laps race-control:race_control_messages track-status:track_status \
-	session-status:session_status results:results
+DEMO_TABLES := weather:weather laps:laps_with_telemetry race-control:race_control_messages \
+	track-status:track_status session-status:session_status results:results
+DEMO_REF := $(REFERENCE)/2019_14_Italian_Grand_Prix_Qualifying
 demo: build
 	bin/paddock import --year 2019 --round 14 --session Qualifying --recorded $(RECORDED) --data-dir $(DEMO_DIR)
 	@for t in $(DEMO_TABLES); do \
 		name=$${t%%:*}; ref=$${t#*:}; \
 		bin/paddock export $$name --year 2019 --round 14 --session Qualifying --out $(DEMO_DIR)/$$ref.csv || exit 1; \
-		diff $(DEMO_DIR)/$$ref.csv $(REFERENCE)/2019_14_Italian_Grand_Prix_Qualifying/$$ref.csv || exit 1; \
+		diff $(DEMO_DIR)/$$ref.csv $(DEMO_REF)/$$ref.csv || exit 1; \
 		echo "$$name of 2019 round 14 qualifying equals FastF1's $$ref.csv, every cell"; \
 	done
+	@for t in car-data:car_data position:pos_data; do \
+		name=$${t%%:*}; ref=$${t#*:}; \
+		bin/paddock export $$name --year 2019 --round 14 --session Qualifying --out $(DEMO_DIR)/$$ref.csv || exit 1; \
+		gzip -dc $(DEMO_REF)/$$ref.csv.gz | diff - $(DEMO_DIR)/$$ref.csv || exit 1; \
+		echo "$$name of 2019 round 14 qualifying equals FastF1's $$ref.csv, every cell ($$(($$(wc -l < $(DEMO_DIR)/$$ref.csv) - 1)) samples)"; \
+	done
+	bin/paddock export lap-telemetry --year 2019 --round 14 --session Qualifying --driver 16 --lap fastest --out $(DEMO_DIR)/lec_fastest.csv
+	gzip -dc $(DEMO_REF)/fastest_lap_telemetry.csv.gz | awk -F, 'NR == 1 || $$2 == "16"' | diff - $(DEMO_DIR)/lec_fastest.csv \
+		&& echo "Leclerc's fastest lap, car data and position merged, equals FastF1's get_telemetry(), every cell"
 
 ## bench: end-to-end import of every shipped session, and the parsers
 bench:
