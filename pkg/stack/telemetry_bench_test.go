@@ -159,6 +159,11 @@ func BenchmarkTelemetryStore(b *testing.B) {
 			b.ReportMetric(float64(size)/1e6/sec, "MB/s")
 			b.ReportMetric(peak, "peak-RSS-MiB")
 			b.ReportMetric(peak-base, "store-RSS-MiB")
+			var bytes int64
+			if err := pool.QueryRow(ctx, `SELECT pg_total_relation_size($1)`, map[string]string{"car-data": "car_samples_y2030", "position": "position_samples_y2030"}[name]).Scan(&bytes); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(bytes)/float64(rows), "table-B/sample")
 			b.ReportMetric(readRSS, "read-only-RSS-MiB")
 		})
 	}
