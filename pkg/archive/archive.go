@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/paddock-f1/paddock/pkg/metrics"
+
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -110,6 +112,7 @@ func (a *Archive) Put(ctx context.Context, host, path string, status int, origin
 	if err != nil {
 		return nil, fmt.Errorf("archive: put %s (%d bytes): %w", name, len(body), err)
 	}
+	metrics.ArchiveBytes.WithLabelValues("in").Add(float64(len(body)))
 	return entryOf(info), nil
 }
 
@@ -175,6 +178,7 @@ func (c *checked) Read(p []byte) (int, error) {
 		}
 		c.rest = msg.Data()
 		c.read++
+		metrics.ArchiveBytes.WithLabelValues("out").Add(float64(len(c.rest)))
 		c.h.Write(c.rest)
 	}
 	n := copy(p, c.rest)
@@ -209,6 +213,7 @@ func (a *Archive) Get(ctx context.Context, name, want string) ([]byte, *Entry, e
 	if _, err := io.ReadFull(r, body); err != nil {
 		return nil, nil, fmt.Errorf("archive: read %s: %w", name, err)
 	}
+	metrics.ArchiveBytes.WithLabelValues("out").Add(float64(len(body)))
 	e := entryOf(info)
 	sum := sha256.Sum256(body)
 	got := hex.EncodeToString(sum[:])

@@ -12,7 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/ops"
+
+	"github.com/paddock-f1/paddock/pkg/metrics"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -36,12 +41,13 @@ type Source interface {
 // Extractor extracts one kind. Run as many instances as needed: they share
 // one durable consumer.
 type Extractor struct {
-	kind kind.Kind
-	spec *kind.Spec
-	pool *pgxpool.Pool
-	js   jetstream.JetStream
-	src  Source
-	log  *slog.Logger
+	bound atomic.Bool // the durable consumer is bound (readiness)
+	kind  kind.Kind
+	spec  *kind.Spec
+	pool  *pgxpool.Pool
+	js    jetstream.JetStream
+	src   Source
+	log   *slog.Logger
 }
 
 // New returns an extractor of kind.
@@ -55,8 +61,13 @@ func (x *Extractor) Run(ctx context.Context, concurrency int) error {
 	if err != nil {
 		return err
 	}
+	x.bound.Store(true)
+	defer x.bound.Store(false)
 	return consume.Run(ctx, c, x.Handle, x.log, consume.Options{Concurrency: concurrency, Heartbeat: 20 * time.Second})
 }
+
+// Ready is the extractor's readiness: its consumer is bound.
+func (x *Extractor) Ready() ops.Check { return ops.Bound("extract-"+x.spec.Name, &x.bound) }
 
 // Handle extracts the kind from one manifest, if the manifest asks for it.
 func (x *Extractor) Handle(ctx context.Context, msg jetstream.Msg) error {
@@ -67,11 +78,18 @@ func (x *Extractor) Handle(ctx context.Context, msg jetstream.Msg) error {
 	if m.Schedule || !m.Wants(x.spec.Name) {
 		return nil
 	}
+	start := time.Now()
 	out := x.Extract(ctx, &m)
 	if out.err != nil {
 		return out.err
 	}
-	return x.report(ctx, &m, out.Extraction)
+	if err := x.report(ctx, &m, out.Extraction); err != nil {
+		return err
+	}
+	metrics.ExtractionSeconds.WithLabelValues(x.spec.Name).Observe(time.Since(start).Seconds())
+	metrics.Extractions.WithLabelValues(x.spec.Name, out.Status).Inc()
+	metrics.RowsWritten.WithLabelValues(x.spec.Name).Add(float64(out.Rows))
+	return nil
 }
 
 type outcome struct {

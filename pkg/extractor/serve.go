@@ -73,7 +73,7 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 	x := New(k, pool, js, arc, log)
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, func(ctx context.Context) error { return pool.Ping(ctx) }, log)
+		errs <- ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), pool.Ping, x.Ready()), log)
 	}()
 	err = x.Run(ctx, cfg.Concurrency)
 	if oerr := <-errs; err == nil {

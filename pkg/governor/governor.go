@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paddock-f1/paddock/pkg/metrics"
+
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
@@ -166,6 +168,7 @@ func (g *Governor) Acquire(ctx context.Context, host string) error {
 	for {
 		_, err := g.js.Publish(ctx, subj, nil)
 		if err == nil {
+			g.observe(ctx, host, s)
 			return nil
 		}
 		if !isFull(err) {
@@ -180,6 +183,17 @@ func (g *Governor) Acquire(ctx context.Context, host string) error {
 		}
 		announced = true
 	}
+}
+
+// observe sets the quota gauges of host from its ledger (best effort: a
+// ledger that cannot be read leaves them as they were).
+func (g *Governor) observe(ctx context.Context, host string, s jetstream.Stream) {
+	info, err := s.Info(ctx)
+	if err != nil {
+		return
+	}
+	metrics.QuotaUsed.WithLabelValues(host).Set(float64(info.State.Msgs))
+	metrics.QuotaLimit.WithLabelValues(host).Set(float64(info.Config.MaxMsgs))
 }
 
 // isFull reports the ledger's refusal of a call: the window is full.
@@ -291,8 +305,12 @@ func (g *Governor) waitPause(ctx context.Context, host string) error {
 // wait sleeps until p.Until or ctx ends, announcing p first when asked:
 // one announcement per pause, however many polls it takes.
 func (g *Governor) wait(ctx context.Context, p Pause, announce bool) error {
-	if announce && g.onPause != nil {
-		g.onPause(ctx, p)
+	if announce {
+		metrics.Pauses.WithLabelValues(p.Host, p.Reason).Inc()
+		metrics.PausedSeconds.WithLabelValues(p.Host).Add(max(time.Until(p.Until).Seconds(), 0))
+		if g.onPause != nil {
+			g.onPause(ctx, p)
+		}
 	}
 	t := time.NewTimer(time.Until(p.Until))
 	defer t.Stop()

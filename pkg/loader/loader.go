@@ -11,7 +11,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/ops"
+
+	"github.com/paddock-f1/paddock/pkg/metrics"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -58,6 +63,7 @@ const (
 
 // Loader loads gaps. Run one per deployment: the upstream quota is global.
 type Loader struct {
+	bound   atomic.Bool // the durable consumer is bound (readiness)
 	js      jetstream.JetStream
 	arc     Archive
 	up      Fetcher
@@ -84,8 +90,13 @@ func (l *Loader) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loader: consumer: %w", err)
 	}
+	l.bound.Store(true)
+	defer l.bound.Store(false)
 	return consume.Run(ctx, c, l.Handle, l.log, consume.Options{Concurrency: 1, Heartbeat: cfg.AckWait / 3})
 }
+
+// Ready is the loader's readiness: its consumer is bound.
+func (l *Loader) Ready() ops.Check { return ops.Bound("loader", &l.bound) }
 
 // Handle loads one gap message.
 func (l *Loader) Handle(ctx context.Context, msg jetstream.Msg) error {
@@ -96,6 +107,7 @@ func (l *Loader) Handle(ctx context.Context, msg jetstream.Msg) error {
 	attempt := uint64(1)
 	if md, err := msg.Metadata(); err == nil {
 		attempt = md.NumDelivered
+		metrics.GapsPending.Set(float64(md.NumPending))
 	}
 	j := &job{runID: g.RunID, subject: fmt.Sprintf("%s#%d", jobSubject(g), attempt), notify: g.Notify}
 	ctx = context.WithValue(ctx, jobKey{}, j)
@@ -132,6 +144,7 @@ func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, ref
 		switch {
 		case err == nil && l.usable(e, ended):
 			j.hits++
+			metrics.ArchiveHits.Inc()
 			return fromEntry(feed, e), nil
 		case err != nil && !errors.Is(err, archive.ErrNotArchived):
 			return feed, consume.Retry(5*time.Second, err)
@@ -412,6 +425,14 @@ func (l *Loader) publish(ctx context.Context, subject string, m *streams.Manifes
 	if _, err := l.js.Publish(ctx, subject, streams.Encode(m), jetstream.WithMsgID(id)); err != nil {
 		return consume.Retry(2*time.Second, fmt.Errorf("loader: publish manifest %s: %w", subject, err))
 	}
+	outcome := "loaded"
+	switch {
+	case failed != "":
+		outcome = "failed"
+	case m.Unavailable != "":
+		outcome = "unavailable"
+	}
+	metrics.SessionsLoaded.WithLabelValues(outcome).Inc()
 	l.log.Info("loaded", "what", j.subject, "calls", j.calls, "archive_hits", j.hits, "unavailable", m.Unavailable != "", "run_id", m.RunID)
 	return nil
 }

@@ -14,7 +14,12 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/ops"
+
+	"github.com/paddock-f1/paddock/pkg/metrics"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/slack-go/slack"
@@ -58,9 +63,10 @@ func (l Log) Post(_ context.Context, text string) error {
 
 // Notifier turns run events into posts.
 type Notifier struct {
-	js   jetstream.JetStream
-	post Poster
-	log  *slog.Logger
+	bound atomic.Bool // the durable consumer is bound (readiness)
+	js    jetstream.JetStream
+	post  Poster
+	log   *slog.Logger
 }
 
 // New returns a notifier posting through post.
@@ -74,8 +80,13 @@ func (n *Notifier) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n.bound.Store(true)
+	defer n.bound.Store(false)
 	return consume.Run(ctx, c, n.Handle, n.log, consume.Options{Concurrency: 1})
 }
+
+// Ready is the notifier's readiness: its consumer is bound.
+func (n *Notifier) Ready() ops.Check { return ops.Bound("notifier", &n.bound) }
 
 // Handle posts one event if its run asked for notifications.
 func (n *Notifier) Handle(ctx context.Context, msg jetstream.Msg) error {
@@ -103,6 +114,11 @@ func (n *Notifier) Handle(ctx context.Context, msg jetstream.Msg) error {
 		return nil
 	}
 	err := n.post.Post(ctx, text)
+	if err != nil {
+		metrics.SlackPosts.WithLabelValues("failed").Inc()
+	} else {
+		metrics.SlackPosts.WithLabelValues("ok").Inc()
+	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
 		return consume.Retry(max(rl.RetryAfter, time.Second), err)

@@ -1,6 +1,7 @@
-// Package ops serves a service's operational endpoints: /healthz (200
-// while its check passes, 503 with the reason otherwise) and /metrics
-// (Prometheus).
+// Package ops serves a service's operational endpoints: /healthz (the
+// process is alive), /readyz (it can do its work: 200 while its readiness
+// checks pass, 503 with the reason otherwise) and /metrics (Prometheus:
+// the Go runtime and paddock's application metrics, package metrics).
 package ops
 
 import (
@@ -10,27 +11,53 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// Check reports a condition of the service; nil means it holds.
+type Check func(context.Context) error
+
+// All is a check that passes when every one of checks does; it reports
+// the first that fails.
+func All(checks ...Check) Check {
+	return func(ctx context.Context) error {
+		for _, c := range checks {
+			if c == nil {
+				continue
+			}
+			if err := c(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Bound is a readiness check of a consumer: it fails until the flag is
+// set (the service bound its durable consumer).
+func Bound(name string, bound *atomic.Bool) Check {
+	return func(context.Context) error {
+		if !bound.Load() {
+			return fmt.Errorf("%s: consumer not bound yet", name)
+		}
+		return nil
+	}
+}
+
 // Serve listens on addr until ctx ends; an empty addr serves nothing.
-// check reports the service's health.
-func Serve(ctx context.Context, addr string, check func(context.Context) error, log *slog.Logger) error {
+// live reports that the process works at all (nil: alive while it
+// answers); ready that it can do its work now (NATS and PostgreSQL
+// reachable, its consumer bound).
+func Serve(ctx context.Context, addr string, live, ready Check, log *slog.Logger) error {
 	if addr == "" {
 		return nil
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		cctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := check(cctx); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	mux.HandleFunc("/healthz", handler(live))
+	mux.HandleFunc("/readyz", handler(ready))
 	mux.Handle("/metrics", promhttp.Handler())
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -43,9 +70,25 @@ func Serve(ctx context.Context, addr string, check func(context.Context) error, 
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	log.Info("ops endpoints", "addr", ln.Addr().String())
+	log.Info("ops endpoints", "addr", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("ops: %w", err)
 	}
 	return nil
+}
+
+// handler answers 200 "ok" while check passes (or is nil), 503 with the
+// reason otherwise.
+func handler(check Check) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if check != nil {
+			cctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := check(cctx); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		fmt.Fprintln(w, "ok")
+	}
 }

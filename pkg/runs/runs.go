@@ -13,7 +13,12 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/ops"
+
+	"github.com/paddock-f1/paddock/pkg/metrics"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,9 +31,10 @@ import (
 // Accountant keeps run accounts. Several instances may run; completion
 // happens exactly once (a conditional update).
 type Accountant struct {
-	pool *pgxpool.Pool
-	js   jetstream.JetStream
-	log  *slog.Logger
+	bound atomic.Bool // the durable consumer is bound (readiness)
+	pool  *pgxpool.Pool
+	js    jetstream.JetStream
+	log   *slog.Logger
 }
 
 // New returns an accountant.
@@ -96,8 +102,13 @@ func (a *Accountant) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.bound.Store(true)
+	defer a.bound.Store(false)
 	return consume.Run(ctx, c, a.handleInOrder, a.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second})
 }
+
+// Ready is run accounting's readiness: its consumer is bound.
+func (a *Accountant) Ready() ops.Check { return ops.Bound("runs", &a.bound) }
 
 // inOrderPatience bounds how long a message is retried in place.
 const inOrderPatience = 2 * time.Minute
@@ -212,6 +223,8 @@ func (a *Accountant) maybeComplete(ctx context.Context, runID string) error {
 	if tag.RowsAffected() == 0 {
 		return nil // completed by another instance
 	}
+	metrics.Runs.WithLabelValues(s.Status).Inc()
+	metrics.RunSeconds.Observe(s.DurationSeconds)
 	return a.PublishSummary(ctx, s)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/loader"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/notify"
+	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/planner"
 	"github.com/paddock-f1/paddock/pkg/runs"
 	"github.com/paddock-f1/paddock/pkg/standin"
@@ -80,6 +81,7 @@ type Stack struct {
 	Standin  *standin.Server
 
 	srv    *natsrv.Server
+	ready  []ops.Check // every component's readiness
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -177,6 +179,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		p := planner.New(cfg.Planner, st.NC, st.JS, st.Pool, st.Archive, st.Governor, acc, log.With("service", ServicePlanner))
 		st.goRun(ServicePlanner, func() error { return p.Serve(rctx) })
 		st.goRun("runs", func() error { return acc.Run(rctx) })
+		st.ready = append(st.ready, acc.Ready())
 	}
 	if want(ServicePlanner) {
 		// Ready when the plan endpoint answers, so a plan sent right after
@@ -187,6 +190,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	}
 	if want(ServiceLoader) {
 		st.goRun(ServiceLoader, func() error { return ld.Run(rctx) })
+		st.ready = append(st.ready, ld.Ready())
 	}
 	if want(ServiceNotify) {
 		var post notify.Poster = notify.Log{Log: log.With("service", ServiceNotify)}
@@ -195,6 +199,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		}
 		nt := notify.New(st.JS, post, log.With("service", ServiceNotify))
 		st.goRun(ServiceNotify, func() error { return nt.Run(rctx) })
+		st.ready = append(st.ready, nt.Ready())
 	}
 	n := cfg.ExtractorConcurrency
 	if n <= 0 {
@@ -204,9 +209,16 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		if name := ExtractorService(k.Spec().Name); want(name) {
 			x := extractor.New(k, st.Pool, st.JS, st.Archive, log.With("service", name))
 			st.goRun(name, func() error { return x.Run(rctx, n) })
+			st.ready = append(st.ready, x.Ready())
 		}
 	}
 	return st, nil
+}
+
+// Ready is the stack's readiness: NATS and PostgreSQL reachable, every
+// service's consumer bound.
+func (st *Stack) Ready() ops.Check {
+	return ops.All(append([]ops.Check{natsrv.Health(st.NC), st.Pool.Ping}, st.ready...)...)
 }
 
 // waitForService pings a NATS micro service until it answers (10 s).

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/metrics"
 )
 
 // Logical upstream hosts. Callers name a host and a URL path; the client maps
@@ -271,6 +273,7 @@ func (c *Client) fetch(ctx context.Context, resp *Response, host, path string) (
 		c.calls.Add(1)
 		resp.Calls++
 		status, body, err := c.once(ctx, host, url)
+		metrics.UpstreamRequests.WithLabelValues(host, metrics.Status(status)).Inc()
 		if err == nil {
 			return status, body, nil
 		}

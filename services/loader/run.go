@@ -58,7 +58,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, natsrv.Health(nc), log)
+		errs <- ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), l.Ready()), log)
 	}()
 
 	// Runs until ctx ends, then drains the gap in hand.

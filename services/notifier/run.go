@@ -46,11 +46,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	// The notifier; drains the message in hand when ctx ends.
+	nt := notify.New(js, post, log)
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, natsrv.Health(nc), log)
+		errs <- ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), nt.Ready()), log)
 	}()
-	err = notify.New(js, post, log).Run(ctx)
+	err = nt.Run(ctx)
 	if oerr := <-errs; err == nil {
 		err = oerr
 	}

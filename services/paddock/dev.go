@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/paddock-f1/paddock/pkg/logging"
+	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/stack"
 )
 
@@ -19,6 +20,7 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 	recorded := fs.String("recorded", "", "serve this recorded upstream tree locally instead of the network")
 	dataDir := fs.String("data-dir", cfg.DataDir, "data directory of the embedded JetStream server")
 	listen := fs.Int("listen", 0, "open the embedded NATS server on 127.0.0.1:PORT so 'paddock import/plan/quota' with NATS_URL can reach it")
+	httpAddr := fs.String("http-addr", envOr("PADDOCK_HTTP_ADDR", ":8080"), "serve /healthz, /readyz and /metrics here (PADDOCK_HTTP_ADDR); empty: none")
 	if err := fs.Parse(args); err != nil {
 		return usageError("%v", err)
 	}
@@ -34,7 +36,28 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 	if *listen != 0 {
 		fmt.Printf("NATS_URL=nats://127.0.0.1:%d\n", *listen)
 	}
-	log.Info("every service is running; interrupt to stop")
+	served := make(chan error, 1)
+	go func() { served <- opsServe(ctx, *httpAddr, st, log) }()
+	log.Info("every service is running; interrupt to stop", "http_addr", *httpAddr)
 	<-ctx.Done()
-	return st.Close()
+	err = st.Close()
+	if oerr := <-served; err == nil {
+		err = oerr
+	}
+	return err
+}
+
+// opsServe serves the stack's operational endpoints: alive while the
+// process answers, ready while NATS, PostgreSQL and every service's
+// consumer are.
+func opsServe(ctx context.Context, addr string, st *stack.Stack, log *slog.Logger) error {
+	return ops.Serve(ctx, addr, nil, st.Ready(), log)
+}
+
+// envOr is the environment variable name, or def when it is unset.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
 }

@@ -177,7 +177,7 @@ func (d *deployment) startAll() (loader *exec.Cmd) {
 	}
 	d.start("notifier", anyPort)
 	waitFor(d.t, 30*time.Second, func() error {
-		resp, err := http.Get("http://" + plannerAddr + "/healthz")
+		resp, err := http.Get("http://" + plannerAddr + "/readyz")
 		if err != nil {
 			return err
 		}

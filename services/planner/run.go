@@ -81,7 +81,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		func() error { return p.Serve(ctx) },
 		func() error { return acc.Run(ctx) },
 		func() error {
-			return ops.Serve(ctx, cfg.HTTPAddr, func(ctx context.Context) error { return pool.Ping(ctx) }, log)
+			return ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), pool.Ping, acc.Ready()), log)
 		},
 	} {
 		wg.Add(1)

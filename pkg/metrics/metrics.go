@@ -1,0 +1,117 @@
+// Package metrics is paddock's application metrics, served on every
+// service's /metrics (package ops) next to the Go runtime's. Names follow
+// Prometheus conventions (paddock_ prefix, _total counters, base units).
+//
+// The collectors are process-wide, as a process has one /metrics: they
+// are registered once with Prometheus' default registry, and every
+// service of a process (the embedded default runs them all) adds to them.
+// deploy/grafana/paddock.json charts them.
+package metrics
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	// UpstreamRequests counts real upstream HTTP requests by logical host
+	// and HTTP status ("error" when no response came).
+	UpstreamRequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_upstream_requests_total",
+		Help: "Upstream HTTP requests made, by host and status (error: no response).",
+	}, []string{"host", "status"})
+
+	// QuotaUsed is the calls counted in a host's current quota window,
+	// QuotaLimit the window's limit.
+	QuotaUsed = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "paddock_quota_used",
+		Help: "Upstream calls in the host's current sliding quota window.",
+	}, []string{"host"})
+	QuotaLimit = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "paddock_quota_limit",
+		Help: "Upstream calls the host's quota window allows.",
+	}, []string{"host"})
+
+	// Pauses counts the governor's pauses by host and reason (quota,
+	// retry-after); PausedSeconds adds up how long they last.
+	Pauses = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_upstream_pauses_total",
+		Help: "Pauses the rate governor imposed, by host and reason (quota, retry-after).",
+	}, []string{"host", "reason"})
+	PausedSeconds = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_upstream_paused_seconds_total",
+		Help: "Seconds of pause the rate governor imposed, by host.",
+	}, []string{"host"})
+
+	// GapsPending is the loader's backlog: gaps in GAPS not yet handed to
+	// it (its consumer's pending count, as of its last gap).
+	GapsPending = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "paddock_gaps_pending",
+		Help: "Session gaps waiting for the loader (its consumer's pending count).",
+	})
+
+	// SessionsLoaded counts the loader's finished loads by outcome
+	// (loaded, unavailable, failed).
+	SessionsLoaded = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_sessions_loaded_total",
+		Help: "Session loads the loader finished, by outcome (loaded, unavailable, failed).",
+	}, []string{"outcome"})
+
+	// ArchiveHits counts feeds served by the raw archive instead of the
+	// upstream; ArchiveBytes the bytes written to (in) and read from (out)
+	// the archive.
+	ArchiveHits = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "paddock_archive_hits_total",
+		Help: "Feeds the raw archive served instead of the upstream.",
+	})
+	ArchiveBytes = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_archive_bytes_total",
+		Help: "Bytes written to (in) and read from (out) the raw archive.",
+	}, []string{"direction"})
+
+	// ExtractionSeconds times each extraction by kind; Extractions counts
+	// them by kind and outcome (done, failed, unavailable); RowsWritten
+	// counts the rows the done ones wrote.
+	ExtractionSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "paddock_extraction_duration_seconds",
+		Help:    "Time to extract one kind of one session, by kind.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
+	}, []string{"kind"})
+	Extractions = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_extractions_total",
+		Help: "Extractions ended, by kind and status (done, failed, unavailable).",
+	}, []string{"kind", "status"})
+	RowsWritten = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_rows_written_total",
+		Help: "Rows written by extractions, by kind.",
+	}, []string{"kind"})
+
+	// Runs counts finished runs by status (completed, failed); RunSeconds
+	// times them.
+	Runs = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_runs_total",
+		Help: "Import runs finished, by status (completed, failed).",
+	}, []string{"status"})
+	RunSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name:    "paddock_run_duration_seconds",
+		Help:    "Duration of finished import runs.",
+		Buckets: prometheus.ExponentialBuckets(0.5, 3, 10),
+	})
+
+	// SlackPosts counts the notifier's posts by result (ok, failed).
+	SlackPosts = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_slack_posts_total",
+		Help: "Slack posts by result (ok, failed).",
+	}, []string{"result"})
+)
+
+// Status is an HTTP status as the requests counter labels it; 0 (no
+// response) is "error".
+func Status(code int) string {
+	if code == 0 {
+		return "error"
+	}
+	return strconv.Itoa(code)
+}
