@@ -52,7 +52,9 @@ func Plan(ctx context.Context, nc *nats.Conn, cmd streams.PlanCommand, timeout t
 type Event struct {
 	Extraction *streams.Extraction
 	Load       *streams.LoadCost
-	Summary    *streams.Summary
+	// Paused: the upstream makes the run wait until Paused.Until.
+	Paused  *streams.Paused
+	Summary *streams.Summary
 }
 
 // Watch follows EVENTS from now on; create it before sending the plan so
@@ -114,6 +116,12 @@ func (w *Watch) Follow(ctx context.Context, runID string, on func(Event)) (*stre
 				continue
 			}
 			ev.Load = &l
+		case subj == streams.RunEvent(runID, streams.RunPaused):
+			var p streams.Paused
+			if streams.Decode(msg.Data(), &p) != nil {
+				continue
+			}
+			ev.Paused = &p
 		case subj == streams.RunEvent(runID, streams.RunCompleted):
 			var s streams.Summary
 			if err := streams.Decode(msg.Data(), &s); err != nil {
