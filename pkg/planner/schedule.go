@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,16 +100,29 @@ func (p *Planner) HandleSchedule(ctx context.Context, msg jetstream.Msg) error {
 	return nil
 }
 
-// feedErrors says why no schedule source could be read.
+// feedErrors says why no schedule source could be read: in one short
+// line naming the hosts when none could be reached at all.
 func feedErrors(m *streams.Manifest) string {
-	var parts []string
+	var parts, hosts []string
+	var why string
 	for _, f := range m.Feeds {
-		if f.Error != "" {
-			parts = append(parts, f.Name+": "+f.Error)
+		if f.Error == "" {
+			continue
+		}
+		parts = append(parts, f.Name+": "+f.Error)
+		if rest, ok := strings.CutPrefix(f.Error, "upstream: cannot reach "); ok {
+			host, reason, _ := strings.Cut(rest, " (")
+			if !slices.Contains(hosts, host) {
+				hosts = append(hosts, host)
+			}
+			why, _, _ = strings.Cut(reason, ")")
 		}
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(parts) == 0:
 		return "no schedule source answered"
+	case why != "" && len(unreached(m)) == len(parts):
+		return fmt.Sprintf("cannot reach %s (%s)", strings.Join(hosts, ", "), why)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -149,4 +163,15 @@ func (p *Planner) mergeSchedule(ctx context.Context, m *streams.Manifest) (*sche
 		return nil, nil
 	}
 	return schedule.Merge(m.Year, parts...)
+}
+
+// unreached lists the failed feeds no host answered at all.
+func unreached(m *streams.Manifest) []string {
+	var out []string
+	for _, f := range m.Feeds {
+		if strings.HasPrefix(f.Error, "upstream: cannot reach ") {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -589,4 +590,38 @@ func TestBrokenTelemetryLineFailsOnlyItsKind(t *testing.T) {
 	if s, c := count(); s != 105928 || c != 4 {
 		t.Fatalf("after the fix: %d samples in %d streams, FastF1 has 105928 for 4 cars", s, c)
 	}
+}
+
+// TestUnreachableUpstreamIsOneShortError: with every upstream host
+// unreachable, planning a season whose schedule is unknown fails with one
+// short error naming the hosts and why, and what to do.
+func TestUnreachableUpstreamIsOneShortError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	base := map[string]string{}
+	for _, h := range []string{upstream.LiveTiming, upstream.Mirror, upstream.Jolpica, upstream.GitHubRaw, upstream.MultiViewer} {
+		base[h] = closed + "/" + h
+	}
+	ctx := context.Background()
+	st, err := stack.Start(ctx, stack.Config{DataDir: t.TempDir(), DatabaseURL: testenv.Database(t),
+		Upstream: upstream.Config{BaseURLs: base, Retries: 1, RetryBackoff: time.Millisecond}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = client.Plan(ctx, st.NC, streams.PlanCommand{Year: 2019, DryRun: true}, time.Minute)
+	if err == nil {
+		t.Fatal("planning without an upstream succeeded")
+	}
+	msg := err.Error()
+	host := strings.TrimPrefix(closed, "http://")
+	if !strings.Contains(msg, "cannot reach "+host) || !strings.Contains(msg, "connection refused") ||
+		!strings.Contains(msg, "check the network") || len(msg) > 300 {
+		t.Fatalf("error %q: want one short line naming %s, the cause and what to do", msg, host)
+	}
+	t.Logf("%s", msg)
 }

@@ -16,10 +16,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/metrics"
@@ -151,8 +154,33 @@ func (e *Error) Error() string {
 	case "too large":
 		return fmt.Sprintf("upstream: GET %s: body larger than the limit (%v); raise Config.MaxBodyBytes if this file is expected to be that big", e.URL, e.Err)
 	default:
-		return fmt.Sprintf("upstream: GET %s: request failed %s (%v); check the network and the base URL, or try again later", e.URL, times, e.Err)
+		return fmt.Sprintf("upstream: cannot reach %s (%s) %s: check the network and the base URL, or try again later", hostOf(e.URL), cause(e.Err), times)
 	}
+}
+
+// hostOf is the host of a URL, the URL itself when it has none.
+func hostOf(raw string) string {
+	if u, err := neturl.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return raw
+}
+
+// cause says in a few words why a request got no answer.
+func cause(err error) string {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return "no answer"
+	case errors.As(err, &dns):
+		return dns.Err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	}
+	return err.Error()
 }
 
 // Unwrap returns the underlying cause.
