@@ -19,6 +19,10 @@ const FirstYear = 2018
 // MaxRound bounds round numbers in plan commands; no season has had more.
 const MaxRound = 30
 
+// MaxTests bounds testing events in plan commands: they are rounds -1 to
+// -MaxTests.
+const MaxTests = 5
+
 // SessionKey names one session (year, round, FastF1's session name); see
 // streams.SessionKey.
 type SessionKey = streams.SessionKey

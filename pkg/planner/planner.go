@@ -142,8 +142,8 @@ func Validate(cmd *streams.PlanCommand, now time.Time) error {
 		}
 		return badCommand("year %d is outside the archive: plan a year from %d to %d", cmd.Year, f1.FirstYear, last)
 	}
-	if cmd.Round != nil && (*cmd.Round < 1 || *cmd.Round > f1.MaxRound) {
-		return badCommand("round %d does not exist: rounds are numbered from 1 (leave --round out for the whole season)", *cmd.Round)
+	if cmd.Round != nil && (*cmd.Round == 0 || *cmd.Round > f1.MaxRound || *cmd.Round < -f1.MaxTests) {
+		return badCommand("round %d does not exist: championship rounds are numbered from 1, testing events T1, T2, ... are rounds -1, -2, ... (leave --round out for the whole season)", *cmd.Round)
 	}
 	if cmd.Session != "" {
 		name, err := f1.ParseSession(cmd.Session)
@@ -324,10 +324,22 @@ func (p *Planner) checkScope(ctx context.Context, cmd streams.PlanCommand) error
 		return nil
 	}
 	if !slices.Contains(rounds, *cmd.Round) {
-		if len(rounds) == 0 {
+		var champ, tests []int
+		for _, r := range rounds {
+			if r > 0 {
+				champ = append(champ, r)
+			} else {
+				tests = append(tests, r)
+			}
+		}
+		if len(champ) == 0 {
 			return badCommand("%d has no rounds in the schedule", cmd.Year)
 		}
-		return badCommand("round %d does not exist in %d: the season has rounds %d to %d", *cmd.Round, cmd.Year, rounds[0], rounds[len(rounds)-1])
+		testing := "no testing events"
+		if len(tests) > 0 {
+			testing = fmt.Sprintf("testing events T1 to T%d (rounds -1 to %d)", len(tests), -len(tests))
+		}
+		return badCommand("round %d does not exist in %d: the season has rounds %d to %d and %s", *cmd.Round, cmd.Year, champ[0], champ[len(champ)-1], testing)
 	}
 	if cmd.Session == "" {
 		return nil

@@ -105,10 +105,10 @@ func Known(ctx context.Context, pool *pgxpool.Pool, year int) (bool, error) {
 	return n > 0, nil
 }
 
-// Rounds returns the championship round numbers of year, ascending
-// (testing events left out).
+// Rounds returns the round numbers of year, ascending: testing events
+// (-2, -1) first, then the championship rounds.
 func Rounds(ctx context.Context, pool *pgxpool.Pool, year int) ([]int, error) {
-	rows, err := pool.Query(ctx, `SELECT round FROM events WHERE year = $1 AND round > 0 ORDER BY round`, year)
+	rows, err := pool.Query(ctx, `SELECT round FROM events WHERE year = $1 ORDER BY round`, year)
 	if err != nil {
 		return nil, fmt.Errorf("season: rounds of %d: %w", year, err)
 	}
