@@ -33,51 +33,77 @@ func exportUsage() string {
 		strings.Join(session, "|"), strings.Join(event, "|"))
 }
 
-func cmdExport(ctx context.Context, cfg config, args []string) error {
-	if len(args) == 0 {
-		return usageError("export what? %s", exportUsage())
+// exportHelp is what 'paddock export -h' says after the flags.
+func exportHelp() string {
+	var session, event []string
+	for _, name := range kinds.ExportNames() {
+		if e, _, _ := kinds.Export(name); e.PerEvent {
+			event = append(event, name)
+		} else {
+			session = append(session, name)
+		}
 	}
-	what, args := args[0], args[1:]
-	fs := flag.NewFlagSet("export "+what, flag.ContinueOnError)
+	return fmt.Sprintf("WHAT is one of\n  per session (--year, --round, --session): %s\n  per event (--year, --round): %s\n",
+		strings.Join(session, ", "), strings.Join(event, ", "))
+}
+
+// setupExport is 'paddock export WHAT'.
+func setupExport(fs *flag.FlagSet, cl *cli) runFunc {
 	year := fs.Int("year", 0, "season (required)")
 	round := fs.Int("round", 0, "round (required)")
-	session := fs.String("session", "", `session: "Qualifying", "Practice 2", ... or Q, FP2, SQ, SS, S, R (required)`)
+	session := fs.String("session", "", `session: "Qualifying", "Practice 2", ... or Q, FP2, SQ, SS, S, R (required for per-session exports)`)
 	driver := fs.String("driver", "", "racing number of one driver (exports with drivers; default every driver)")
 	lap := fs.String("lap", "", `lap number, or "fastest" (lap exports; default fastest)`)
 	out := fs.String("out", "-", "file to write; - for standard output")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	return func(ctx context.Context, rest []string) error {
+		switch len(rest) {
+		case 0:
+			return usageError("export what? %s", exportUsage())
+		case 1:
+		default:
+			return usageError("unexpected argument %q: export one thing at a time (%s)", rest[1], exportUsage())
 		}
-		return usageError("%v", err)
+		return cmdExport(ctx, cl, rest[0], exportArgs{year: *year, round: *round, session: *session, driver: *driver, lap: *lap, out: *out})
 	}
+}
+
+// exportArgs are the parsed flags of an export.
+type exportArgs struct {
+	year, round               int
+	session, driver, lap, out string
+}
+
+func cmdExport(ctx context.Context, cl *cli, what string, a exportArgs) error {
 	exp, spec, ok := kinds.Export(what)
 	switch {
 	case !ok:
+		if near := nearest(what, kinds.ExportNames()); near != "" {
+			return usageError("cannot export %q: did you mean %q? %s", what, near, exportUsage())
+		}
 		return usageError("cannot export %q: %s", what, exportUsage())
-	case exp.PerEvent && (*year == 0 || *round == 0):
+	case exp.PerEvent && (a.year == 0 || a.round == 0):
 		return usageError("export %s needs --year and --round", what)
-	case !exp.PerEvent && (*year == 0 || *round == 0 || *session == ""):
+	case !exp.PerEvent && (a.year == 0 || a.round == 0 || a.session == ""):
 		return usageError("export %s needs --year, --round and --session", what)
-	case *driver != "" && !exp.Driver && !exp.Lap:
+	case a.driver != "" && !exp.Driver && !exp.Lap:
 		return usageError("export %s has no --driver: it covers the whole session", what)
-	case exp.Lap && *driver == "":
+	case exp.Lap && a.driver == "":
 		return usageError("export %s needs --driver (a racing number) and takes --lap N or --lap fastest", what)
-	case *lap != "" && !exp.Lap:
+	case a.lap != "" && !exp.Lap:
 		return usageError("export %s has no --lap", what)
 	}
-	if *lap == "" && exp.Lap {
-		*lap = "fastest"
+	if a.lap == "" && exp.Lap {
+		a.lap = "fastest"
 	}
-	key := f1.Key(*year, *round, "")
+	key := f1.Key(a.year, a.round, "")
 	if !exp.PerEvent {
-		name, err := f1.ParseSession(*session)
+		name, err := f1.ParseSession(a.session)
 		if err != nil {
 			return usageError("%v", err)
 		}
 		key.Session = name
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := store.Open(ctx, cl.cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -86,10 +112,10 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 	// Render into memory first: nothing is written when there is nothing
 	// to export.
 	var buf strings.Builder
-	n, err := exp.Write(ctx, pool, kind.Query{SessionKey: key, Driver: *driver, Lap: *lap}, &buf)
+	n, err := exp.Write(ctx, pool, kind.Query{SessionKey: key, Driver: a.driver, Lap: a.lap}, &buf)
 	if errors.Is(err, circuit.ErrNoLayout) {
 		return &exitError{code: 1, msg: fmt.Sprintf("no circuit layout stored for %d round %d: import it with 'paddock import --year %d --round %d --kinds circuit' (MultiViewer may not have it)",
-			*year, *round, *year, *round)}
+			a.year, a.round, a.year, a.round)}
 	}
 	if err != nil {
 		return err
@@ -99,9 +125,9 @@ func cmdExport(ctx context.Context, cfg config, args []string) error {
 			return err
 		}
 	}
-	var w io.Writer = os.Stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
+	w := cl.out
+	if a.out != "-" {
+		f, err := os.Create(a.out)
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}

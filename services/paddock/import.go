@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -42,8 +41,9 @@ type planFlags struct {
 	dataDir  string
 }
 
-func newPlanFlags(name string, cfg config) *planFlags {
-	f := &planFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+// definePlanFlags defines on fs the flags of name (import, plan or gaps).
+func definePlanFlags(fs *flag.FlagSet, name string, cfg config) *planFlags {
+	f := &planFlags{fs: fs}
 	f.fs.IntVar(&f.year, "year", 0, "season to import (required)")
 	f.fs.IntVar(&f.round, "round", 0, "only this round")
 	f.fs.StringVar(&f.session, "session", "", `only this session: "Qualifying", "Practice 2", ... or Q, FP2, SQ, SS, S, R`)
@@ -61,16 +61,11 @@ func newPlanFlags(name string, cfg config) *planFlags {
 	return f
 }
 
-// command parses args into a plan command; bad flags are usage errors.
-func (f *planFlags) command(args []string) (streams.PlanCommand, error) {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return streams.PlanCommand{}, &exitError{code: 0}
-		}
-		return streams.PlanCommand{}, usageError("%v", err)
-	}
-	if f.fs.NArg() > 0 {
-		return streams.PlanCommand{}, usageError("unexpected argument %q", f.fs.Arg(0))
+// command makes the plan command of the parsed flags; rest is what
+// followed them. Bad values are usage errors.
+func (f *planFlags) command(rest []string) (streams.PlanCommand, error) {
+	if len(rest) > 0 {
+		return streams.PlanCommand{}, usageError("unexpected argument %q", rest[0])
 	}
 	if f.year == 0 {
 		return streams.PlanCommand{}, usageError("--year is required, e.g. --year 2024")
@@ -94,17 +89,25 @@ func (f *planFlags) command(args []string) (streams.PlanCommand, error) {
 	return cmd, nil
 }
 
-func cmdImport(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
-	f := newPlanFlags("import", cfg)
-	cmd, err := f.command(args)
-	if err != nil {
-		return err
+// setupImport is 'paddock import'.
+func setupImport(fs *flag.FlagSet, cl *cli) runFunc {
+	f := definePlanFlags(fs, "import", cl.cfg)
+	return func(ctx context.Context, rest []string) error {
+		cmd, err := f.command(rest)
+		if err != nil {
+			return err
+		}
+		return cmdImport(ctx, cl, f, cmd)
 	}
+}
+
+func cmdImport(ctx context.Context, cl *cli, f *planFlags, cmd streams.PlanCommand) error {
+	cfg, log := cl.cfg, cl.log
 	if cfg.NATSURL != "" && f.recorded != "" {
 		return usageError("--recorded applies to the embedded default; with NATS_URL set, point the loader at 'paddock standin' with PADDOCK_*_URL")
 	}
 	if cfg.NATSURL != "" {
-		return remoteImport(ctx, cfg, log, f, cmd, true)
+		return remoteImport(ctx, cl, f, cmd, true)
 	}
 	if f.recorded != "" {
 		if st, err := os.Stat(f.recorded); err != nil || !st.IsDir() {
@@ -117,9 +120,9 @@ func cmdImport(ctx context.Context, cfg config, log *slog.Logger, args []string)
 	if err != nil {
 		return err
 	}
-	sum, runErr := follow(ctx, st.NC, st.JS, f, cmd, os.Stdout)
+	sum, runErr := follow(ctx, st.NC, st.JS, f, cmd, cl.out)
 	if st.Standin != nil && !f.asJSON && runErr == nil {
-		fmt.Printf("  stand-in requests:    %d\n", st.Standin.Requests())
+		fmt.Fprintf(cl.out, "  stand-in requests:    %d\n", st.Standin.Requests())
 	}
 	if err := st.Close(); err != nil {
 		log.Warn("shutdown", "err", err)
@@ -127,15 +130,25 @@ func cmdImport(ctx context.Context, cfg config, log *slog.Logger, args []string)
 	if runErr != nil {
 		return runErr
 	}
-	if sum.Status != "completed" {
-		return &exitError{code: 1, msg: fmt.Sprintf("run %s failed: %d session(s) failed", sum.RunID, sum.SessionsFailed)}
+	return runFailed(sum)
+}
+
+// runFailed is the exit of a run that ended with failures (code 1), or
+// nil for one that did not.
+func runFailed(s *streams.Summary) error {
+	if s.Status == "completed" {
+		return nil
 	}
-	return nil
+	if s.SessionsFailed == 0 && len(s.Failures) > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("run %s failed: %s", s.RunID, s.Failures[0])}
+	}
+	return &exitError{code: 1, msg: fmt.Sprintf("run %s: %d session(s) failed; 'paddock status --run %s' lists them with their reasons", s.RunID, s.SessionsFailed, s.RunID)}
 }
 
 // remoteImport publishes the plan to running services and, when wait is
 // set, follows the run.
-func remoteImport(ctx context.Context, cfg config, log *slog.Logger, f *planFlags, cmd streams.PlanCommand, wait bool) error {
+func remoteImport(ctx context.Context, cl *cli, f *planFlags, cmd streams.PlanCommand, wait bool) error {
+	cfg, log := cl.cfg, cl.log
 	nc, err := natsrv.Connect(cfg.NATSURL, "paddock-cli", log)
 	if err != nil {
 		return err
@@ -155,17 +168,14 @@ func remoteImport(ctx context.Context, cfg config, log *slog.Logger, f *planFlag
 		if err != nil {
 			return planErr(err)
 		}
-		printReport(os.Stdout, reply, f.asJSON)
+		printReport(cl.out, reply, f.asJSON)
 		return nil
 	}
-	sum, err := follow(ctx, nc, js, f, cmd, os.Stdout)
+	sum, err := follow(ctx, nc, js, f, cmd, cl.out)
 	if err != nil {
 		return err
 	}
-	if sum.Status != "completed" {
-		return &exitError{code: 1, msg: fmt.Sprintf("run %s failed", sum.RunID)}
-	}
-	return nil
+	return runFailed(sum)
 }
 
 func planErr(err error) error {
@@ -194,15 +204,17 @@ func follow(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, f *planF
 		total += len(g.Kinds)
 	}
 	progress := newProgress(total, f.asJSON)
+	var seen outcomes
 	sum, err := w.Follow(ctx, reply.RunID, func(ev client.Event) {
 		if e := ev.Extraction; e != nil {
+			seen.add(*e)
 			progress(e)
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	printSummary(out, sum, f.asJSON)
+	printSummary(out, sum, reply.Report, seen.unavailable(), f.asJSON)
 	return sum, nil
 }
 
@@ -265,12 +277,6 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 	for _, q := range r.Quota {
 		fmt.Fprintf(w, "  Quota: %s %d of %d calls left in the window\n", q.Host, q.Remaining, q.MaxCalls)
 	}
-	if len(r.Queued) > 0 {
-		fmt.Fprintf(w, "  Already queued by another run: %d\n", len(r.Queued))
-	}
-	if len(r.Deferred) > 0 {
-		fmt.Fprintf(w, "  Deferred to a later plan (over --max-calls or the quota): %d sessions\n", len(r.Deferred))
-	}
 	const show = 12
 	for i, g := range r.SessionGaps {
 		if i == show {
@@ -279,18 +285,103 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 		}
 		fmt.Fprintf(w, "    %-3s %-28s %-17s %s\n", roundLabel(g.Round), g.Event, g.Session, strings.Join(g.Kinds, ","))
 	}
+	printSessions(w, "Already queued by another run (that run imports them)", r.Queued, show)
+	printSessions(w, "Deferred to a later plan (over --max-calls or the quota)", r.Deferred, show)
 }
 
-func printSummary(w io.Writer, s *streams.Summary, asJSON bool) {
-	if asJSON {
-		_ = json.NewEncoder(w).Encode(map[string]any{"summary": s})
+// printSessions writes title with the number of sessions, then each
+// session (at most show); nothing when there are none.
+func printSessions(w io.Writer, title string, refs []streams.SessionRef, show int) {
+	if len(refs) == 0 {
 		return
 	}
-	head := "✅ Import complete"
-	if s.Status != "completed" {
-		head = "❌ Import failed"
+	fmt.Fprintf(w, "  %s: %s\n", title, plural(len(refs), "session"))
+	for i, r := range refs {
+		if i == show {
+			fmt.Fprintf(w, "    ... and %d more\n", len(refs)-show)
+			break
+		}
+		fmt.Fprintf(w, "    %-3s %-28s %s\n", roundLabel(r.Round), r.Event, r.Session)
 	}
-	fmt.Fprintf(w, "%s - Season %d\n", head, s.Year)
+}
+
+// Run states: how a run ended for the person who ran it. A run is
+// complete when every (session, kind) it planned is done; partial when
+// something it was asked for is unavailable, failed or deferred but
+// something was done (or nothing failed); failed when something failed
+// and nothing was done, or it could not be planned.
+const (
+	stateRunning  = "running"
+	stateComplete = "complete"
+	statePartial  = "partial"
+	stateFailed   = "failed"
+)
+
+// runState is the state of a run whose accounting says status (running,
+// completed or failed) with these (session, kind) outcomes and deferred
+// sessions.
+func runState(status string, done, unavailable, failed, deferred int) string {
+	switch {
+	case status == "running":
+		return stateRunning
+	case status == "failed" && done == 0:
+		return stateFailed
+	case status == "completed" && unavailable == 0 && failed == 0 && deferred == 0:
+		return stateComplete
+	}
+	return statePartial
+}
+
+// summaryState is the state of the run s summarizes.
+func summaryState(s *streams.Summary, report *streams.GapReport) string {
+	deferred := 0
+	if report != nil {
+		deferred = len(report.Deferred)
+	}
+	return runState(s.Status, total(s.DataExtracted), total(s.KindsUnavailable), total(s.KindsFailed), deferred)
+}
+
+// headline is the first line of an import's summary: complete, partial or
+// failed as the run really ended, and what kept it from complete.
+func headline(s *streams.Summary, report *streams.GapReport) string {
+	var why []string
+	if n := total(s.KindsUnavailable); n > 0 {
+		why = append(why, plural(n, "kind")+" unavailable")
+	}
+	if n := total(s.KindsFailed); n > 0 {
+		why = append(why, fmt.Sprintf("%d failed", n))
+	}
+	if report != nil && len(report.Deferred) > 0 {
+		why = append(why, plural(len(report.Deferred), "session")+" deferred")
+	}
+	head := fmt.Sprintf("Season %d", s.Year)
+	if len(why) > 0 {
+		head += ": " + strings.Join(why, ", ")
+	}
+	switch summaryState(s, report) {
+	case stateComplete:
+		return "✅ Import complete - " + head
+	case stateFailed:
+		return "❌ Import failed - " + head
+	}
+	return "⚠️ Import partial - " + head
+}
+
+// printSummary writes how the run ended: the headline, the summary's
+// fields, the kinds that ended unavailable per session with why, the
+// sessions deferred or left to another run, and the failures.
+// unavailable are the unavailable outcomes seen while following the run.
+func printSummary(w io.Writer, s *streams.Summary, report *streams.GapReport, unavailable []streams.Extraction, asJSON bool) {
+	var deferred, queued []streams.SessionRef
+	if report != nil {
+		deferred, queued = report.Deferred, report.Queued
+	}
+	if asJSON {
+		_ = json.NewEncoder(w).Encode(map[string]any{"summary": s, "state": summaryState(s, report),
+			"unavailable": nonNil(unavailable), "deferred": nonNil(deferred), "already_queued": nonNil(queued)})
+		return
+	}
+	fmt.Fprintln(w, headline(s, report))
 	fmt.Fprintf(w, "  run_id:               %s\n", s.RunID)
 	fmt.Fprintf(w, "  gaps_detected:        %d\n", s.GapsDetected)
 	fmt.Fprintf(w, "  sessions_processed:   %d\n", s.SessionsProcessed)
@@ -298,13 +389,182 @@ func printSummary(w io.Writer, s *streams.Summary, asJSON bool) {
 	fmt.Fprintf(w, "  sessions_failed:      %d (partial: %d)\n", s.SessionsFailed, s.SessionsPartial)
 	fmt.Fprintf(w, "  sessions_unavailable: %d\n", s.SessionsUnavail)
 	fmt.Fprintf(w, "  data_extracted:       %s\n", counts(s.DataExtracted))
+	if len(s.KindsUnavailable) > 0 {
+		fmt.Fprintf(w, "  kinds_unavailable:    %s\n", counts(s.KindsUnavailable))
+	}
+	if len(s.KindsFailed) > 0 {
+		fmt.Fprintf(w, "  kinds_failed:         %s\n", counts(s.KindsFailed))
+	}
 	fmt.Fprintf(w, "  api_calls_made:       %d (schedule %d, sessions %d, estimated %d)\n", s.APICallsMade, s.ScheduleCalls, s.APICallsMade-s.ScheduleCalls, s.EstimatedCalls)
 	fmt.Fprintf(w, "  archive_hits:         %d\n", s.ArchiveHits)
 	fmt.Fprintf(w, "  rate_limit_pauses:    %d\n", s.RateLimitPauses)
 	fmt.Fprintf(w, "  duration_seconds:     %.1f\n", s.DurationSeconds)
+	printUnavailable(w, s, unavailable)
+	const show = 12
+	printSessions(w, "deferred to a later plan (run the same import again to load them)", deferred, show)
+	printSessions(w, "already queued by another run (that run imports them)", queued, show)
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "  failure: %s\n", f)
 	}
+}
+
+// printUnavailable lists the unavailable outcomes per session, the kinds
+// that share a reason on one line. At most show sessions are listed; the
+// rest, and any the follower did not see, are left to 'paddock status'.
+func printUnavailable(w io.Writer, s *streams.Summary, unavailable []streams.Extraction) {
+	n := max(total(s.KindsUnavailable), len(unavailable))
+	if n == 0 {
+		return
+	}
+	sessions := groupBySession(unavailable)
+	title := "  unavailable: " + plural(n, "kind")
+	if len(sessions) > 0 {
+		title += " in " + plural(len(sessions), "session")
+	}
+	fmt.Fprintln(w, title)
+	const show = 20
+	listed := 0
+	for i, g := range sessions {
+		if i == show {
+			break
+		}
+		for _, r := range g.reasons {
+			fmt.Fprintf(w, "    %-22s %s: %s\n", sessionLabel(g.session), strings.Join(r.kinds, ", "), r.reason)
+			listed += len(r.kinds)
+		}
+	}
+	if rest := n - listed; rest > 0 {
+		fmt.Fprintf(w, "    ... and %s more: 'paddock status --run %s' lists every one\n", plural(rest, "kind"), s.RunID)
+	}
+}
+
+// sessionOutcomes are the outcomes of one session grouped by reason, in
+// the order the reasons first appear.
+type sessionOutcomes struct {
+	session streams.SessionKey
+	reasons []kindsReason
+}
+
+// kindsReason is the kinds of a session that ended for one reason.
+type kindsReason struct {
+	kinds  []string
+	reason string
+}
+
+// groupBySession groups sorted outcomes by session, then by reason.
+func groupBySession(es []streams.Extraction) []sessionOutcomes {
+	var out []sessionOutcomes
+	for _, e := range es {
+		if len(out) == 0 || out[len(out)-1].session != e.SessionKey {
+			out = append(out, sessionOutcomes{session: e.SessionKey})
+		}
+		g := &out[len(out)-1]
+		reason := e.Reason
+		if reason == "" {
+			reason = "no reason recorded"
+		}
+		found := false
+		for i := range g.reasons {
+			if g.reasons[i].reason == reason {
+				g.reasons[i].kinds = append(g.reasons[i].kinds, e.Kind)
+				found = true
+				break
+			}
+		}
+		if !found {
+			g.reasons = append(g.reasons, kindsReason{kinds: []string{e.Kind}, reason: reason})
+		}
+	}
+	return out
+}
+
+// outcomes collects the extraction outcomes of a followed run, the last
+// of each (session, kind) winning (a redelivered message may repeat one).
+type outcomes struct {
+	last map[[2]string]streams.Extraction
+}
+
+func (o *outcomes) add(e streams.Extraction) {
+	if o.last == nil {
+		o.last = map[[2]string]streams.Extraction{}
+	}
+	o.last[[2]string{e.SessionKey.String(), e.Kind}] = e
+}
+
+// unavailable returns the unavailable outcomes in weekend order: by
+// year, round, session and kind.
+func (o *outcomes) unavailable() []streams.Extraction {
+	var out []streams.Extraction
+	for _, e := range o.last {
+		if e.Status == streams.StatusUnavailable {
+			out = append(out, e)
+		}
+	}
+	sortOutcomes(out)
+	return out
+}
+
+// sortOutcomes orders outcomes by year, round, session (in weekend order)
+// and kind.
+func sortOutcomes(es []streams.Extraction) {
+	sort.Slice(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		if a.Year != b.Year {
+			return a.Year < b.Year
+		}
+		if a.Round != b.Round {
+			return a.Round < b.Round
+		}
+		if a.Session != b.Session {
+			return sessionOrder(a.Session) < sessionOrder(b.Session) ||
+				sessionOrder(a.Session) == sessionOrder(b.Session) && a.Session < b.Session
+		}
+		return a.Kind < b.Kind
+	})
+}
+
+// sessionOrder ranks a session name in weekend order; names without a
+// code (testing days) come after.
+func sessionOrder(name string) int {
+	for i, n := range streams.SessionNames() {
+		if n.Name == name {
+			return i
+		}
+	}
+	return len(streams.SessionNames())
+}
+
+// sessionLabel is a session as the outcomes print it: "2019/14 Qualifying",
+// "2020/T1 Day 1" for a testing day.
+func sessionLabel(k streams.SessionKey) string {
+	if k.Round < 0 {
+		return fmt.Sprintf("%d/T%d %s", k.Year, -k.Round, k.Session)
+	}
+	return fmt.Sprintf("%d/%02d %s", k.Year, k.Round, k.Session)
+}
+
+// plural is "1 kind", "3 kinds".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// nonNil makes JSON say [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func counts(m map[string]int) string {
@@ -323,38 +583,48 @@ func counts(m map[string]int) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-func cmdPlan(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
-	f := newPlanFlags("plan", cfg)
-	follow := f.fs.Bool("follow", false, "follow the run until its summary")
-	cmd, err := f.command(args)
-	if err != nil {
-		return err
+// setupPlan is 'paddock plan'.
+func setupPlan(fs *flag.FlagSet, cl *cli) runFunc {
+	f := definePlanFlags(fs, "plan", cl.cfg)
+	follow := fs.Bool("follow", false, "follow the run until its summary")
+	return func(ctx context.Context, rest []string) error {
+		cmd, err := f.command(rest)
+		if err != nil {
+			return err
+		}
+		if cl.cfg.NATSURL == "" {
+			return usageError("plan publishes to running services: set NATS_URL (or use 'paddock import' to run everything in this process)")
+		}
+		return remoteImport(ctx, cl, f, cmd, *follow)
 	}
-	if cfg.NATSURL == "" {
-		return usageError("plan publishes to running services: set NATS_URL (or use 'paddock import' to run everything in this process)")
-	}
-	return remoteImport(ctx, cfg, log, f, cmd, *follow)
 }
 
-// cmdGaps prints the gap report of a season (or round, or session)
-// without planning anything: no run, no gap published. A season whose
-// schedule is not known yet has its schedule loaded first.
-func cmdGaps(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
-	f := newPlanFlags("gaps", cfg)
-	cmd, err := f.command(args)
-	if err != nil {
-		return err
+// setupGaps is 'paddock gaps': the gap report of a season (or round, or
+// session) without planning anything: no run, no gap published. A season
+// whose schedule is not known yet has its schedule loaded first.
+func setupGaps(fs *flag.FlagSet, cl *cli) runFunc {
+	f := definePlanFlags(fs, "gaps", cl.cfg)
+	return func(ctx context.Context, rest []string) error {
+		cmd, err := f.command(rest)
+		if err != nil {
+			return err
+		}
+		return cmdGaps(ctx, cl, f, cmd)
 	}
+}
+
+func cmdGaps(ctx context.Context, cl *cli, f *planFlags, cmd streams.PlanCommand) error {
+	cfg := cl.cfg
 	cmd.DryRun = true
 	if cfg.NATSURL != "" {
 		if f.recorded != "" {
 			return usageError("--recorded applies to the embedded default")
 		}
-		return remoteImport(ctx, cfg, log, f, cmd, false)
+		return remoteImport(ctx, cl, f, cmd, false)
 	}
 	st, err := stack.Start(ctx, stack.Config{
 		DataDir: absDir(f.dataDir), DatabaseURL: cfg.DatabaseURL, Recorded: f.recorded, Upstream: cfg.Upstream, Quota: cfg.Quota, SlackWebhookURL: cfg.SlackURL,
-	}, log)
+	}, cl.log)
 	if err != nil {
 		return err
 	}
@@ -363,7 +633,7 @@ func cmdGaps(ctx context.Context, cfg config, log *slog.Logger, args []string) e
 	if err != nil {
 		return planErr(err)
 	}
-	printReport(os.Stdout, reply, f.asJSON)
+	printReport(cl.out, reply, f.asJSON)
 	return nil
 }
 

@@ -6,6 +6,8 @@
 //	paddock migrate
 //	paddock dev                                        (every service in one process)
 //	paddock standin --dir testdata/f1/recorded         (serve a recorded upstream)
+//	paddock status [--run ID]                          (recent runs, or one run in detail)
+//	paddock help [command], paddock version
 package main
 
 import (
@@ -20,7 +22,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:])
+	err := run(ctx, os.Args[1:], os.Stdout)
 	var exit *exitError
 	switch {
 	case err == nil:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/kinds"
@@ -12,11 +11,18 @@ import (
 	"github.com/paddock-f1/paddock/pkg/store"
 )
 
-func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
-		return usageError("%v", err)
+// setupMigrate is 'paddock migrate'.
+func setupMigrate(_ *flag.FlagSet, cl *cli) runFunc {
+	return func(ctx context.Context, rest []string) error {
+		if len(rest) > 0 {
+			return usageError("migrate takes no arguments")
+		}
+		return cmdMigrate(ctx, cl)
 	}
+}
+
+func cmdMigrate(ctx context.Context, cl *cli) error {
+	cfg, log := cl.cfg, cl.log
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -25,7 +31,7 @@ func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string
 	if err := store.Migrate(ctx, pool, log, kinds.Schemas()...); err != nil {
 		return err
 	}
-	fmt.Printf("database %s is at the current schema\n", store.MaskURL(cfg.DatabaseURL))
+	fmt.Fprintf(cl.out, "database %s is at the current schema\n", store.MaskURL(cfg.DatabaseURL))
 	if cfg.NATSURL == "" {
 		return nil
 	}
@@ -36,6 +42,6 @@ func cmdMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string
 		return err
 	}
 	nc.Close()
-	fmt.Printf("JetStream topology applied on %s\n", cfg.NATSURL)
+	fmt.Fprintf(cl.out, "JetStream topology applied on %s\n", cfg.NATSURL)
 	return nil
 }

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -17,19 +14,22 @@ import (
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 )
 
-// cmdQuota prints every upstream host's quota from the persisted ledgers:
+// setupQuota is 'paddock quota': every upstream host's quota from the persisted ledgers:
 // from NATS_URL, or from the embedded server's data directory. No loader
 // needs to run.
-func cmdQuota(ctx context.Context, cfg config, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("quota", flag.ContinueOnError)
+func setupQuota(fs *flag.FlagSet, cl *cli) runFunc {
 	asJSON := fs.Bool("json", false, "print JSON")
-	dataDir := fs.String("data-dir", cfg.DataDir, "data directory of the embedded JetStream server (without NATS_URL)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	dataDir := fs.String("data-dir", cl.cfg.DataDir, "data directory of the embedded JetStream server (without NATS_URL)")
+	return func(ctx context.Context, rest []string) error {
+		if len(rest) > 0 {
+			return usageError("unexpected argument %q", rest[0])
 		}
-		return usageError("%v", err)
+		return cmdQuota(ctx, cl, *asJSON, *dataDir)
 	}
+}
+
+func cmdQuota(ctx context.Context, cl *cli, asJSON bool, dataDir string) error {
+	cfg, log := cl.cfg, cl.log
 	var js jetstream.JetStream
 	if cfg.NATSURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second) // fail fast when NATS is down
@@ -41,7 +41,7 @@ func cmdQuota(ctx context.Context, cfg config, log *slog.Logger, args []string) 
 		defer nc.Close()
 		js = j
 	} else {
-		srv, err := natsrv.Start(natsrv.Options{StoreDir: filepath.Join(absDir(*dataDir), "jetstream")})
+		srv, err := natsrv.Start(natsrv.Options{StoreDir: filepath.Join(absDir(dataDir), "jetstream")})
 		if err != nil {
 			return err
 		}
@@ -63,12 +63,12 @@ func cmdQuota(ctx context.Context, cfg config, log *slog.Logger, args []string) 
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
+	if asJSON {
+		enc := json.NewEncoder(cl.out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	fmt.Printf("%-30s %10s %9s %9s  %-20s %s\n", "host", "calls_made", "max_calls", "remaining", "next_reset", "status")
+	fmt.Fprintf(cl.out, "%-30s %10s %9s %9s  %-20s %s\n", "host", "calls_made", "max_calls", "remaining", "next_reset", "status")
 	for _, h := range st {
 		reset := "-"
 		if h.NextReset != nil {
@@ -82,8 +82,8 @@ func cmdQuota(ctx context.Context, cfg config, log *slog.Logger, args []string) 
 		if h.MaxCalls == 0 {
 			max = "unlimited"
 		}
-		fmt.Printf("%-30s %10d %9s %9d  %-20s %s\n", h.Host, h.CallsMade, max, h.Remaining, reset, status)
+		fmt.Fprintf(cl.out, "%-30s %10d %9s %9d  %-20s %s\n", h.Host, h.CallsMade, max, h.Remaining, reset, status)
 	}
-	fmt.Printf("window: %s\n", gov.Window())
+	fmt.Fprintf(cl.out, "window: %s\n", gov.Window())
 	return nil
 }

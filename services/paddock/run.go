@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/envconf"
@@ -15,22 +19,11 @@ import (
 	"github.com/paddock-f1/paddock/pkg/upstream"
 )
 
-const usage = `paddock imports Formula 1 timing data into PostgreSQL.
-
-Commands:
-  import   plan and run an import, printing the gap report and the run summary
-  gaps     print the gap report without planning anything (--json for machines)
-  plan     send a plan command to running services (NATS_URL) and print the gap report
-  export   write stored data as FastF1-compatible CSV (export weather ...)
-  quota    print each upstream host's quota: calls made in the window, remaining, next reset
-  migrate  apply the database schema (and the JetStream topology when NATS_URL is set)
-  dev      run every service in this process until interrupted
-  standin  serve a recorded upstream tree over HTTP
-
-Environment:
+const environment = `Environment:
   DATABASE_URL       PostgreSQL (default ` + store.DefaultURL + `)
   NATS_URL           NATS with JetStream; unset = an embedded server in this process
   PADDOCK_DATA_DIR   data directory of the embedded server (default .paddock)
+  PADDOCK_KINDS      the kinds import, plan and gaps cover without --kinds (default every kind)
   PADDOCK_LOG_LEVEL  debug, info, warn, error
   PADDOCK_LIVETIMING_URL, PADDOCK_MIRROR_URL, PADDOCK_JOLPICA_URL, PADDOCK_GITHUBRAW_URL,
   PADDOCK_MULTIVIEWER_URL  upstream base URLs; PADDOCK_HTTP_TIMEOUT, PADDOCK_HTTP_RETRIES
@@ -38,9 +31,19 @@ Environment:
   PADDOCK_QUOTA_WINDOW     the quota window (default 1h)
   PADDOCK_QUOTA_LIVETIMING, _MIRROR, _JOLPICA, _MULTIVIEWER, _GITHUBRAW
                            calls per window[/minimum interval], e.g. 500/250ms
-
-Run 'paddock <command> -h' for a command's flags.
 `
+
+// usage is 'paddock help': every command with one line, then the
+// environment.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("paddock imports Formula 1 timing data into PostgreSQL.\n\nUsage: paddock <command> [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\n" + environment + "\nRun 'paddock help <command>' or 'paddock <command> -h' for a command's flags.\n")
+	return b.String()
+}
 
 // config is the CLI's configuration from the environment.
 type config struct {
@@ -56,6 +59,9 @@ type config struct {
 	Kinds string
 }
 
+// loadConfig reads the environment. On an error the returned config still
+// holds every value that could be read (and the defaults of the rest), so
+// help can show the defaults.
 func loadConfig() (config, error) {
 	r := envconf.New()
 	c := config{
@@ -74,38 +80,86 @@ func loadConfig() (config, error) {
 	return c, nil
 }
 
-func run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Print(usage)
-		if len(args) == 0 {
-			return &exitError{code: 2}
-		}
-		return nil
+// run runs the command args name, writing what it prints to out (progress
+// and diagnostics go to standard error).
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage())
+		return &exitError{code: 2}
 	}
-	cfg, err := loadConfig()
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(out, usage())
+		return nil
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
+	}
+	c, err := lookupCommand(args[0])
 	if err != nil {
 		return err
 	}
-	log := logging.New(os.Stderr, "paddock", cfg.LogLevel)
-	switch args[0] {
-	case "import":
-		return cmdImport(ctx, cfg, log, args[1:])
-	case "gaps":
-		return cmdGaps(ctx, cfg, log, args[1:])
-	case "plan":
-		return cmdPlan(ctx, cfg, log, args[1:])
-	case "export":
-		return cmdExport(ctx, cfg, args[1:])
-	case "migrate":
-		return cmdMigrate(ctx, cfg, log, args[1:])
-	case "dev":
-		return cmdDev(ctx, cfg, log, args[1:])
-	case "quota":
-		return cmdQuota(ctx, cfg, log, args[1:])
-	case "standin":
-		return cmdStandin(ctx, args[1:])
+	cfg, cfgErr := loadConfig()
+	cl := &cli{cfg: cfg, log: logging.New(os.Stderr, "paddock", cfg.LogLevel), out: out}
+	fs := newFlagSet(c.name)
+	runCmd := c.setup(fs, cl)
+	rest, err := parseFlags(c, fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(out, c, fs)
+		return nil
 	}
-	return usageError("unknown command %q; run 'paddock help'", args[0])
+	if err != nil {
+		return err
+	}
+	if cfgErr != nil && !c.bare {
+		return cfgErr
+	}
+	return runCmd(ctx, rest)
+}
+
+// cli is what every command runs with.
+type cli struct {
+	cfg config
+	log *slog.Logger
+	out io.Writer // standard output
+}
+
+// commands lists every command of the CLI in the order help shows them.
+func commands() []command {
+	return []command{
+		{name: "import", args: "--year Y [--round R] [--session NAME] [--kinds K,...] [flags]",
+			summary: "plan and run an import, printing the gap report, each kind as it ends and the run summary",
+			setup:   setupImport},
+		{name: "gaps", args: "--year Y [--round R] [--session NAME] [--kinds K,...] [--json]",
+			summary: "print the gap report without planning anything (--json for machines)",
+			setup:   setupGaps},
+		{name: "plan", args: "--year Y [--round R] [--session NAME] [--kinds K,...] [--follow] [flags]",
+			summary: "send a plan command to running services (NATS_URL) and print the gap report",
+			setup:   setupPlan},
+		{name: "status", args: "[--run ID] [--json] [--limit N]",
+			summary: "list the recent runs, or show one run per kind: done, failed, unavailable, pending, pauses, deferred",
+			setup:   setupStatus},
+		{name: "export", args: "WHAT --year Y --round R [--session NAME] [--driver N] [--lap N|fastest] [--out FILE]",
+			summary: "write stored data as FastF1-compatible CSV (export weather ...)",
+			operand: true, more: exportHelp, setup: setupExport},
+		{name: "quota", args: "[--json] [--data-dir DIR]",
+			summary: "print each upstream host's quota: calls made in the window, remaining, next reset",
+			setup:   setupQuota},
+		{name: "migrate", args: "",
+			summary: "apply the database schema (and the JetStream topology when NATS_URL is set)",
+			setup:   setupMigrate},
+		{name: "dev", args: "[--listen PORT] [--recorded DIR] [--data-dir DIR] [--http-addr ADDR]",
+			summary: "run every service in this process until interrupted",
+			setup:   setupDev},
+		{name: "standin", args: "[--dir DIR] [--addr HOST:PORT]",
+			summary: "serve a recorded upstream tree over HTTP",
+			bare:    true, setup: setupStandin},
+		{name: "version", args: "",
+			summary: "print paddock's version and build: module version, VCS revision and time, Go version",
+			bare:    true, setup: setupVersion},
+		{name: "help", args: "[COMMAND]",
+			summary: "list the commands, or show one command's usage and flags",
+			operand: true, bare: true, setup: setupHelp},
+	}
 }
 
 func absDir(dir string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -11,25 +12,31 @@ import (
 	"github.com/paddock-f1/paddock/pkg/standin"
 )
 
-// cmdStandin serves a recorded upstream tree until interrupted, printing
-// the environment that points services at it.
-func cmdStandin(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("standin", flag.ContinueOnError)
+// setupStandin is 'paddock standin'.
+func setupStandin(fs *flag.FlagSet, cl *cli) runFunc {
 	dir := fs.String("dir", "testdata/f1/recorded", "recorded upstream tree (one folder per host)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
-	if err := fs.Parse(args); err != nil {
-		return usageError("%v", err)
+	return func(ctx context.Context, rest []string) error {
+		if len(rest) > 0 {
+			return usageError("unexpected argument %q", rest[0])
+		}
+		return cmdStandin(ctx, cl.out, *dir, *addr)
 	}
-	s, err := standin.New(*dir)
+}
+
+// cmdStandin serves a recorded upstream tree until interrupted, printing
+// the environment that points services at it.
+func cmdStandin(ctx context.Context, out io.Writer, dir, addr string) error {
+	s, err := standin.New(dir)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("standin: listen %s: %w", *addr, err)
+		return fmt.Errorf("standin: listen %s: %w", addr, err)
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Printf("PADDOCK_LIVETIMING_URL=%s/livetiming.formula1.com\nPADDOCK_MIRROR_URL=%s/livetiming-mirror.fastf1.dev\nPADDOCK_JOLPICA_URL=%s/api.jolpi.ca\nPADDOCK_GITHUBRAW_URL=%s/raw.githubusercontent.com\nPADDOCK_MULTIVIEWER_URL=%s/api.multiviewer.app\n",
+	fmt.Fprintf(out, "PADDOCK_LIVETIMING_URL=%s/livetiming.formula1.com\nPADDOCK_MIRROR_URL=%s/livetiming-mirror.fastf1.dev\nPADDOCK_JOLPICA_URL=%s/api.jolpi.ca\nPADDOCK_GITHUBRAW_URL=%s/raw.githubusercontent.com\nPADDOCK_MULTIVIEWER_URL=%s/api.multiviewer.app\n",
 		base, base, base, base, base)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -41,6 +48,6 @@ func cmdStandin(ctx context.Context, args []string) error {
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		return err
 	}
-	fmt.Printf("requests answered: %d\n", s.Requests())
+	fmt.Fprintf(out, "requests answered: %d\n", s.Requests())
 	return nil
 }
