@@ -14,9 +14,9 @@ import (
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 )
 
-// setupQuota is 'paddock quota': every upstream host's quota from the persisted ledgers:
-// from NATS_URL, or from the embedded server's data directory. No loader
-// needs to run.
+// setupQuota is 'paddock quota': every upstream host's quota from the
+// persisted ledgers, from NATS_URL or from the embedded server's data
+// directory. No loader needs to run.
 func setupQuota(fs *flag.FlagSet, cl *cli) runFunc {
 	asJSON := fs.Bool("json", false, "print JSON")
 	dataDir := fs.String("data-dir", cl.cfg.DataDir, "data directory of the embedded JetStream server (without NATS_URL)")
