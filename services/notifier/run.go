@@ -23,7 +23,7 @@ func loadConfig() (config, error) {
 	c := config{
 		NATSURL:    r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		WebhookURL: r.String("SLACK_WEBHOOK_URL", ""),
-		HTTPAddr:   r.String("PADDOCK_HTTP_ADDR", ":8087"),
+		HTTPAddr:   r.String("PADDOCK_HTTP_ADDR", ":8093"),
 		Replicas:   r.Int("PADDOCK_STREAM_REPLICAS", 0),
 	}
 	return c, r.Err()
