@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -204,11 +205,17 @@ func follow(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, f *planF
 		total += len(g.Kinds)
 	}
 	progress := newProgress(total, f.asJSON)
+	defer progress.stop()
 	var seen outcomes
 	sum, err := w.Follow(ctx, reply.RunID, func(ev client.Event) {
-		if e := ev.Extraction; e != nil {
-			seen.add(*e)
-			progress(e)
+		switch {
+		case ev.Extraction != nil:
+			seen.add(*ev.Extraction)
+			progress.outcome(ev.Extraction)
+		case ev.Load != nil:
+			progress.loaded(ev.Load)
+		case ev.Paused != nil:
+			progress.paused(ev.Paused)
 		}
 	})
 	if err != nil {
@@ -218,38 +225,119 @@ func follow(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, f *planF
 	return sum, nil
 }
 
-// newProgress returns the outcome printer: a bar on a terminal, a line per
-// outcome otherwise, nothing with --json.
-func newProgress(total int, quiet bool) func(*streams.Extraction) {
-	if quiet || total == 0 {
-		return func(*streams.Extraction) {}
-	}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
+// progress shows a run as it goes: on a terminal a bar naming the session
+// and kind last heard of, with a countdown while the upstream pauses the
+// run; otherwise a line per outcome and per pause; nothing with --json.
+type progress struct {
+	quiet       bool
+	w           io.Writer                // where lines go (standard error)
+	bar         *progressbar.ProgressBar // nil off a terminal
+	total, seen int
+
+	mu        sync.Mutex
+	pauseDone chan struct{} // closes the running countdown
+}
+
+func newProgress(total int, quiet bool) *progress {
+	p := &progress{quiet: quiet || total == 0, total: total, w: os.Stderr}
+	if !p.quiet && term.IsTerminal(int(os.Stderr.Fd())) {
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionSetDescription("importing"), progressbar.OptionShowCount(),
 			progressbar.OptionClearOnFinish())
-		return func(*streams.Extraction) { _ = bar.Add(1) }
 	}
-	seen := 0
-	return func(e *streams.Extraction) {
-		seen++
-		// Sessions without data are the common case of a backfill: count
-		// them, name the ones that matter.
-		if e.Status != streams.StatusUnavailable {
-			line := fmt.Sprintf("  %-6s %d/%02d %-17s %s", e.Status, e.Year, e.Round, e.Session, e.Kind)
-			if e.Rows > 0 {
-				line += fmt.Sprintf(" (%d rows)", e.Rows)
-			}
-			if e.Reason != "" && e.Status != streams.StatusDone {
-				line += ": " + e.Reason
-			}
-			fmt.Fprintln(os.Stderr, line)
+	return p
+}
+
+// outcome records one (session, kind) ending.
+func (p *progress) outcome(e *streams.Extraction) {
+	if p.quiet {
+		return
+	}
+	p.endPause()
+	p.seen++
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("%d/%02d %s %s %s", e.Year, e.Round, e.Session, e.Kind, e.Status))
+		_ = p.bar.Add(1)
+		return
+	}
+	// Sessions without data are the common case of a backfill: count
+	// them, name the ones that matter.
+	if e.Status != streams.StatusUnavailable {
+		line := fmt.Sprintf("  %-6s %d/%02d %-17s %s", e.Status, e.Year, e.Round, e.Session, e.Kind)
+		if e.Rows > 0 {
+			line += fmt.Sprintf(" (%d rows)", e.Rows)
 		}
-		if seen%25 == 0 || seen == total {
-			fmt.Fprintf(os.Stderr, "  progress: %d/%d\n", seen, total)
+		if e.Reason != "" && e.Status != streams.StatusDone {
+			line += ": " + e.Reason
 		}
+		fmt.Fprintln(p.w, line)
+	}
+	if p.seen%25 == 0 || p.seen == p.total {
+		fmt.Fprintf(p.w, "  progress: %d/%d\n", p.seen, p.total)
 	}
 }
+
+// loaded names the session whose kinds are being extracted now.
+func (p *progress) loaded(l *streams.LoadCost) {
+	if p.quiet || p.bar == nil || strings.Contains(l.Subject, "schedule") {
+		return
+	}
+	p.endPause()
+	what, _, _ := strings.Cut(l.Subject, "#")
+	p.bar.Describe("extracting " + what)
+}
+
+// paused announces a pause with the time the run resumes by itself; on a
+// terminal the bar counts down to it.
+func (p *progress) paused(ps *streams.Paused) {
+	if p.quiet {
+		return
+	}
+	until := ps.Until.UTC()
+	why := "its quota window is full"
+	if ps.Reason == "retry-after" {
+		why = "it asked to wait (Retry-After)"
+	}
+	if p.bar == nil {
+		fmt.Fprintf(p.w, "  paused %s: %s; resumes by itself at %s (in %s)\n",
+			ps.Host, why, until.Format("15:04:05 UTC"), time.Until(until).Round(time.Second))
+		return
+	}
+	p.endPause()
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.pauseDone = done
+	p.mu.Unlock()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			left := time.Until(until).Round(time.Second)
+			if left <= 0 {
+				return
+			}
+			p.bar.Describe(fmt.Sprintf("paused: %s %s, resumes at %s (%s)", ps.Host, why, until.Format("15:04:05"), left))
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// endPause stops a running countdown.
+func (p *progress) endPause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pauseDone != nil {
+		close(p.pauseDone)
+		p.pauseDone = nil
+	}
+}
+
+// stop ends the progress display.
+func (p *progress) stop() { p.endPause() }
 
 func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 	r := reply.Report
