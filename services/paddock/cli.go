@@ -156,14 +156,11 @@ func setupHelp(_ *flag.FlagSet, cl *cli) runFunc {
 	}
 }
 
-// setupDev defines the flags cmdDev parses (dev.go), so 'paddock dev -h'
-// and a mistyped flag are answered here; cmdDev gets them back as given.
-// TestHelpDevListsCmdDevFlags keeps the two lists equal.
+// setupDev defines the flags cmdDev parses (devFlags, dev.go), so 'paddock
+// dev -h' and a mistyped flag are answered here; cmdDev gets them back as
+// given.
 func setupDev(fs *flag.FlagSet, cl *cli) runFunc {
-	fs.String("recorded", "", "serve this recorded upstream tree locally instead of the network")
-	fs.String("data-dir", cl.cfg.DataDir, "data directory of the embedded JetStream server")
-	fs.Int("listen", 0, "open the embedded NATS server on 127.0.0.1:PORT so 'paddock import/plan/quota' with NATS_URL can reach it")
-	fs.String("http-addr", envOr("PADDOCK_HTTP_ADDR", ":8080"), "serve /healthz, /readyz and /metrics here (PADDOCK_HTTP_ADDR); empty: none")
+	devFlags(fs, cl.cfg)
 	return func(ctx context.Context, rest []string) error {
 		var args []string
 		fs.Visit(func(f *flag.Flag) { args = append(args, "-"+f.Name+"="+f.Value.String()) })

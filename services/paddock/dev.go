@@ -17,10 +17,7 @@ import (
 // and 'quota' with NATS_URL=nats://127.0.0.1:<--listen> can talk to.
 func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	recorded := fs.String("recorded", "", "serve this recorded upstream tree locally instead of the network")
-	dataDir := fs.String("data-dir", cfg.DataDir, "data directory of the embedded JetStream server")
-	listen := fs.Int("listen", 0, "open the embedded NATS server on 127.0.0.1:PORT so 'paddock import/plan/quota' with NATS_URL can reach it")
-	httpAddr := fs.String("http-addr", envOr("PADDOCK_HTTP_ADDR", ":8080"), "serve /healthz, /readyz and /metrics here (PADDOCK_HTTP_ADDR); empty: none")
+	recorded, dataDir, listen, httpAddr := devFlags(fs, cfg)
 	if err := fs.Parse(args); err != nil {
 		return usageError("%v", err)
 	}
@@ -45,6 +42,16 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 		err = oerr
 	}
 	return err
+}
+
+// devFlags defines the flags of 'paddock dev' on fs (cmdDev and its help
+// both use it).
+func devFlags(fs *flag.FlagSet, cfg config) (recorded, dataDir *string, listen *int, httpAddr *string) {
+	recorded = fs.String("recorded", "", "serve this recorded upstream tree locally instead of the network")
+	dataDir = fs.String("data-dir", cfg.DataDir, "data directory of the embedded JetStream server")
+	listen = fs.Int("listen", 0, "open the embedded NATS server on 127.0.0.1:PORT so 'paddock import/plan/quota' with NATS_URL can reach it")
+	httpAddr = fs.String("http-addr", envOr("PADDOCK_HTTP_ADDR", ":8080"), "serve /healthz, /readyz and /metrics here (PADDOCK_HTTP_ADDR); empty: none")
+	return
 }
 
 // opsServe serves the stack's operational endpoints: alive while the

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"log/slog"
-	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -102,40 +100,6 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	// No command at all: the list, and exit 2.
 	if out, code, _ := runCLI(t); code != 2 || !strings.Contains(out, "Commands:") {
 		t.Errorf("paddock without a command: exit %d, output:\n%s", code, out)
-	}
-}
-
-// TestHelpDevListsCmdDevFlags keeps setupDev's copy of dev's flags equal
-// to the flags cmdDev (dev.go) parses: cmdDev's own flag set prints them
-// to standard error when asked for help.
-func TestHelpDevListsCmdDevFlags(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := os.Stderr
-	os.Stderr = w
-	cfg, _ := loadConfig()
-	devErr := cmdDev(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), []string{"-h"})
-	os.Stderr = stderr
-	w.Close()
-	printed, _ := io.ReadAll(r)
-	if devErr == nil {
-		t.Fatal("cmdDev -h returned no error: it would have started the services")
-	}
-	_, theirs, ok := strings.Cut(string(printed), ":\n")
-	if !ok {
-		t.Fatalf("cmdDev -h printed no flags: %q", printed)
-	}
-	theirs = strings.ReplaceAll("\n"+theirs, "\n  -", "\n  --")[1:]
-
-	out, code, _ := runCLI(t, "dev", "-h")
-	_, ours, ok := strings.Cut(out, "Flags:\n")
-	if code != 0 || !ok {
-		t.Fatalf("paddock dev -h: exit %d:\n%s", code, out)
-	}
-	if ours != theirs {
-		t.Errorf("setupDev (cli.go) and cmdDev (dev.go) define different flags: update setupDev\nsetupDev:\n%s\ncmdDev:\n%s", ours, theirs)
 	}
 }
 
