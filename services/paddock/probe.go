@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// setupProbe is 'paddock probe URL': a health check for containers whose
+// image has no shell or curl (docker compose healthchecks). It exits 0
+// when URL answers 200 within --timeout, 1 otherwise, saying why.
+func setupProbe(fs *flag.FlagSet, cl *cli) runFunc {
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	return func(ctx context.Context, rest []string) error {
+		if len(rest) != 1 {
+			return usageError("probe needs one URL, e.g. paddock probe http://127.0.0.1:8082/readyz")
+		}
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest[0], nil)
+		if err != nil {
+			return usageError("probe %q: %v", rest[0], err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("probe %s: %v", rest[0], err)}
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return &exitError{code: 1, msg: fmt.Sprintf("probe %s: %s", rest[0], resp.Status)}
+		}
+		fmt.Fprintln(cl.out, "ok")
+		return nil
+	}
+}
