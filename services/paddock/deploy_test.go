@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +20,15 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/testenv"
@@ -26,15 +36,21 @@ import (
 
 // The tests below validate deploy/k8s (the Kubernetes manifests) and
 // deploy/grafana (the dashboard) without a cluster: every document parses,
-// every kustomization names files that exist, and the base and each overlay,
-// assembled here the way kustomize would (resources, generators, replicas),
-// run every service of services/ as the README describes it. Where kubectl or
-// kustomize is installed, each overlay is also built by the real thing and
-// its output checked the same way.
+// every Kubernetes object decodes strictly into its type of the Kubernetes
+// API (k8s.io/api, the version of Kubernetes 1.32), every kustomization
+// names files that exist, and the base and each overlay, assembled here the
+// way kustomize would (resources, generators, replicas), run every service
+// of services/ as the README describes it, with probes on the paths the
+// services serve. Where kubectl or kustomize is installed, each overlay is
+// also built by the real thing and its output decoded and checked the same
+// way.
 
 // TestDeployManifestsParse parses every YAML document under deploy/k8s: a
-// Kubernetes object or kustomization (apiVersion, kind, and a name for
-// objects) or a JSON 6902 patch (a list of operations with a path).
+// kustomization (apiVersion and kind), a JSON 6902 patch (a list of
+// operations with a path) or a Kubernetes object, whole or a
+// strategic-merge patch, which must decode strictly into its API type
+// (decodeObject: a kind of apiTypes, no unknown or repeated field, every
+// value of its field's type) and have a metadata.name.
 func TestDeployManifestsParse(t *testing.T) {
 	root := filepath.Join(testenv.Root(t), "deploy", "k8s")
 	n := 0
@@ -42,7 +58,11 @@ func TestDeployManifestsParse(t *testing.T) {
 		if err != nil || d.IsDir() || !isYAML(path) {
 			return err
 		}
-		docs, err := readYAMLDocs(path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		docs, err := yamlDocs(b)
 		if err != nil {
 			t.Errorf("%s: %v", rel(root, path), err)
 			return nil
@@ -52,7 +72,7 @@ func TestDeployManifestsParse(t *testing.T) {
 		}
 		for i, doc := range docs {
 			n++
-			if err := checkDocShape(doc); err != nil {
+			if err := checkDoc(doc); err != nil {
 				t.Errorf("%s, document %d: %v", rel(root, path), i+1, err)
 			}
 		}
@@ -189,8 +209,9 @@ func TestDeployProductionOverlay(t *testing.T) {
 }
 
 // TestDeployOverlaysBuild builds the base and each overlay with kustomize
-// (kubectl kustomize, or kustomize build) when either is installed, and
-// checks what it outputs as the tests above check the assembled sets, plus
+// (kubectl kustomize, or kustomize build) when either is installed, decodes
+// every object it outputs strictly into its API type (what the patches put
+// in too) and checks them as the tests above check the assembled sets, plus
 // the patches only a real build applies (production's limits). The tree is
 // copied first, so the production overlay's git-ignored secrets.env can be
 // made from its example.
@@ -269,7 +290,7 @@ func services(t *testing.T) []string {
 func checkPaddock(t *testing.T, set *manifests) {
 	t.Helper()
 	for _, name := range services(t) {
-		d := set.find("Deployment", name)
+		d := named[*appsv1.Deployment](set, name)
 		if d == nil {
 			t.Errorf("%s: no Deployment %s", set.origin, name)
 			continue
@@ -281,27 +302,28 @@ func checkPaddock(t *testing.T, set *manifests) {
 			}
 		}
 	}
-	if l := set.find("Deployment", "loader"); l != nil {
+	if l := named[*appsv1.Deployment](set, "loader"); l != nil {
 		if l.Spec.Replicas == nil || *l.Spec.Replicas != 1 {
 			t.Errorf("%s: loader replicas = %v: exactly one loader may run", set.origin, deref(l.Spec.Replicas))
 		}
-		if l.Spec.Strategy.Type != "Recreate" {
+		if l.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
 			t.Errorf("%s: loader strategy %q: Recreate, so a rollout never runs two loaders", set.origin, l.Spec.Strategy.Type)
 		}
 	}
 	checkMigrate(t, set)
 	checkNATS(t, set)
+	checkProbes(t, set)
 }
 
 // checkService checks the Deployment of one service of services/.
-func checkService(t *testing.T, set *manifests, d *object) {
+func checkService(t *testing.T, set *manifests, d *appsv1.Deployment) {
 	t.Helper()
-	name := d.Metadata.Name
+	name := d.Name
 	where := set.origin + ": Deployment " + name
 	if d.Spec.Replicas == nil || *d.Spec.Replicas < 1 {
 		t.Errorf("%s: replicas %v: set it, at least 1", where, deref(d.Spec.Replicas))
 	}
-	if err := d.selects(d.Spec.Template.Metadata.Labels); err != nil {
+	if err := selects(d.Spec.Selector, d.Spec.Template.Labels); err != nil {
 		t.Errorf("%s: %v", where, err)
 	}
 	if len(d.Spec.Template.Spec.Containers) != 1 {
@@ -320,11 +342,11 @@ func checkService(t *testing.T, set *manifests, d *object) {
 		t.Errorf("%s: PADDOCK_HTTP_ADDR %q: set it to the ops endpoints' address (e.g. :8084)", where, addr)
 		return
 	}
-	if !slices.ContainsFunc(c.Ports, func(p containerPort) bool { return p.ContainerPort == port }) {
+	if !slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool { return int(p.ContainerPort) == port }) {
 		t.Errorf("%s: no container port %d (PADDOCK_HTTP_ADDR)", where, port)
 	}
 	for _, p := range []struct {
-		probe *probe
+		probe *corev1.Probe
 		kind  string
 		path  string
 	}{{c.ReadinessProbe, "readiness", "/readyz"}, {c.LivenessProbe, "liveness", "/healthz"}} {
@@ -333,16 +355,16 @@ func checkService(t *testing.T, set *manifests, d *object) {
 			t.Errorf("%s: no %s probe GET %s", where, p.kind, p.path)
 		case p.probe.HTTPGet.Path != p.path:
 			t.Errorf("%s: %s probe GET %s, want %s", where, p.kind, p.probe.HTTPGet.Path, p.path)
-		case c.resolvePort(p.probe.HTTPGet.Port) != port:
-			t.Errorf("%s: %s probe on port %v, but the service listens on %d", where, p.kind, p.probe.HTTPGet.Port, port)
+		case resolvePort(c, p.probe.HTTPGet.Port) != port:
+			t.Errorf("%s: %s probe on port %s, but the service listens on %d", where, p.kind, p.probe.HTTPGet.Port.String(), port)
 		}
 	}
-	a := d.Spec.Template.Metadata.Annotations
+	a := d.Spec.Template.Annotations
 	if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != strconv.Itoa(port) || a["prometheus.io/path"] != "/metrics" {
 		t.Errorf("%s: prometheus.io annotations %v: want scrape \"true\", port \"%d\", path /metrics", where, a, port)
 	}
-	if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" {
-		t.Errorf("%s: resource requests %v: want cpu and memory", where, c.Resources.Requests)
+	if !hasQuantity(c.Resources.Requests, corev1.ResourceCPU) || !hasQuantity(c.Resources.Requests, corev1.ResourceMemory) {
+		t.Errorf("%s: resource requests %s: want cpu and memory", where, quantities(c.Resources.Requests))
 	}
 	checkConnections(t, set, where, c)
 }
@@ -350,19 +372,19 @@ func checkService(t *testing.T, set *manifests, d *object) {
 // checkConnections checks a paddock container's DATABASE_URL (from a
 // Secret that has it), NATS_URL (a Service of the set on that port) and
 // PADDOCK_STREAM_REPLICAS (3: one replica per NATS server).
-func checkConnections(t *testing.T, set *manifests, where string, c container) {
+func checkConnections(t *testing.T, set *manifests, where string, c corev1.Container) {
 	t.Helper()
-	ref := c.secretRef("DATABASE_URL")
+	ref := secretRef(c, "DATABASE_URL")
 	switch {
 	case ref == nil:
 		t.Errorf("%s: DATABASE_URL is not from a secretKeyRef", where)
-	case ref.Optional:
+	case ref.Optional != nil && *ref.Optional:
 		t.Errorf("%s: DATABASE_URL's secretKeyRef is optional", where)
 	default:
-		s := set.find("Secret", ref.Name)
+		s := named[*corev1.Secret](set, ref.Name)
 		if s == nil {
 			t.Errorf("%s: DATABASE_URL from Secret %s, which is missing", where, ref.Name)
-		} else if _, ok := s.secretData()[ref.Key]; !ok {
+		} else if _, ok := secretData(s)[ref.Key]; !ok {
 			t.Errorf("%s: DATABASE_URL from Secret %s, which has no key %s", where, ref.Name, ref.Key)
 		}
 	}
@@ -382,12 +404,12 @@ func checkConnections(t *testing.T, set *manifests, where string, c container) {
 // checkMigrate checks the Job that runs `paddock migrate`.
 func checkMigrate(t *testing.T, set *manifests) {
 	t.Helper()
-	var job *object
-	var migrate container
-	for _, o := range set.of("Job") {
-		for _, c := range o.Spec.Template.Spec.Containers {
+	var job *batchv1.Job
+	var migrate corev1.Container
+	for _, j := range objectsOf[*batchv1.Job](set) {
+		for _, c := range j.Spec.Template.Spec.Containers {
 			if slices.Equal(c.Command, []string{"paddock", "migrate"}) {
-				job, migrate = o, c
+				job, migrate = j, c
 			}
 		}
 	}
@@ -395,18 +417,19 @@ func checkMigrate(t *testing.T, set *manifests) {
 		t.Errorf("%s: no Job runs paddock migrate", set.origin)
 		return
 	}
-	if rp := job.Spec.Template.Spec.RestartPolicy; rp != "Never" && rp != "OnFailure" {
-		t.Errorf("%s: Job %s restartPolicy %q", set.origin, job.Metadata.Name, rp)
+	if rp := job.Spec.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyNever && rp != corev1.RestartPolicyOnFailure {
+		t.Errorf("%s: Job %s restartPolicy %q", set.origin, job.Name, rp)
 	}
-	checkConnections(t, set, set.origin+": Job "+job.Metadata.Name, migrate)
+	checkConnections(t, set, set.origin+": Job "+job.Name, migrate)
 }
 
 // checkNATS checks the NATS the services' NATS_URL names: a StatefulSet of
 // three JetStream servers (nats:2.11, -js) routed to each other through a
-// headless Service, each with a volume for its store.
+// headless Service, each with a volume for its store, and probed on the
+// monitoring port of its configuration (http_port).
 func checkNATS(t *testing.T, set *manifests) {
 	t.Helper()
-	sts := set.find("StatefulSet", "nats")
+	sts := named[*appsv1.StatefulSet](set, "nats")
 	if sts == nil {
 		t.Errorf("%s: no StatefulSet nats", set.origin)
 		return
@@ -415,7 +438,7 @@ func checkNATS(t *testing.T, set *manifests) {
 	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 3 {
 		t.Errorf("%s: replicas %v, want 3", where, deref(sts.Spec.Replicas))
 	}
-	if err := sts.selects(sts.Spec.Template.Metadata.Labels); err != nil {
+	if err := selects(sts.Spec.Selector, sts.Spec.Template.Labels); err != nil {
 		t.Errorf("%s: %v", where, err)
 	}
 	if len(sts.Spec.Template.Spec.Containers) == 0 {
@@ -429,18 +452,18 @@ func checkNATS(t *testing.T, set *manifests) {
 	if !slices.Contains(c.Args, "-js") {
 		t.Errorf("%s: args %q lack -js", where, c.Args)
 	}
-	headless := set.find("Service", sts.Spec.ServiceName)
-	if headless == nil || headless.Spec.ClusterIP != "None" {
+	headless := named[*corev1.Service](set, sts.Spec.ServiceName)
+	if headless == nil || headless.Spec.ClusterIP != corev1.ClusterIPNone {
 		t.Errorf("%s: serviceName %q is no headless Service (clusterIP: None)", where, sts.Spec.ServiceName)
-	} else if err := headless.selectsService(sts.Spec.Template.Metadata.Labels); err != nil {
-		t.Errorf("%s: headless Service %s: %v", where, headless.Metadata.Name, err)
+	} else if err := selectsService(headless, sts.Spec.Template.Labels); err != nil {
+		t.Errorf("%s: headless Service %s: %v", where, headless.Name, err)
 	}
 
 	// The routes: one per pod, by its name under the headless Service, in
 	// the args or the config file they name.
 	conf := strings.Join(c.Args, " ")
 	if i := slices.Index(c.Args, "--config"); i >= 0 && i+1 < len(c.Args) {
-		text, err := set.mountedFile(sts, c, c.Args[i+1])
+		text, err := set.mountedFile(&sts.Spec.Template, c, c.Args[i+1])
 		if err != nil {
 			t.Errorf("%s: %v", where, err)
 		}
@@ -456,8 +479,91 @@ func checkNATS(t *testing.T, set *manifests) {
 		t.Errorf("%s: no volumeClaimTemplates: the JetStream store needs a persistent volume per server", where)
 	}
 	for _, v := range sts.Spec.VolumeClaimTemplates {
-		if !slices.ContainsFunc(c.VolumeMounts, func(m volumeMount) bool { return m.Name == v.Metadata.Name }) {
-			t.Errorf("%s: volume claim %s is not mounted", where, v.Metadata.Name)
+		if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == v.Name }) {
+			t.Errorf("%s: volume claim %s is not mounted", where, v.Name)
+		}
+	}
+
+	// The HTTP probes (on /healthz, checkProbes) GET the monitoring port.
+	m := natsHTTPPort.FindStringSubmatch(conf)
+	for _, p := range []struct {
+		kind  string
+		probe *corev1.Probe
+	}{{"startup", c.StartupProbe}, {"readiness", c.ReadinessProbe}, {"liveness", c.LivenessProbe}} {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			continue
+		}
+		if m == nil {
+			t.Errorf("%s: %s probe GET %s, but no http_port in its configuration: the server has no monitoring port", where, p.kind, p.probe.HTTPGet.Path)
+		} else if strconv.Itoa(resolvePort(c, p.probe.HTTPGet.Port)) != m[1] {
+			t.Errorf("%s: %s probe on port %s, but the monitoring port (http_port) is %s", where, p.kind, p.probe.HTTPGet.Port.String(), m[1])
+		}
+	}
+}
+
+// natsHTTPPort finds the monitoring port in a NATS server's configuration
+// file or flags.
+var natsHTTPPort = regexp.MustCompile(`(?m)(?:^\s*http_port\s*[:=]\s*|(?:^| )(?:-m|--http_port) )(\d+)`)
+
+// probePaths are the HTTP paths the servers of the manifests' images answer
+// probes on, by image name (without registry, tag or digest): paddock's
+// services serve /healthz (alive) and /readyz (ready) on PADDOCK_HTTP_ADDR
+// (pkg/ops), NATS its /healthz (with options in the query) on its
+// monitoring port.
+var probePaths = map[string][]string{
+	"paddock": {"/healthz", "/readyz"},
+	"nats":    {"/healthz"},
+}
+
+// checkProbes checks every probe of every container of the set's
+// workloads, with its API type: it has a handler on a port the container
+// declares (by name or number), and an HTTP GET is plain HTTP on a path
+// the container's server serves (probePaths).
+func checkProbes(t *testing.T, set *manifests) {
+	t.Helper()
+	for _, o := range set.objects {
+		pt := podTemplate(o)
+		if pt == nil {
+			continue
+		}
+		for _, c := range slices.Concat(pt.Spec.InitContainers, pt.Spec.Containers) {
+			for _, p := range []struct {
+				kind  string
+				probe *corev1.Probe
+			}{{"startup", c.StartupProbe}, {"readiness", c.ReadinessProbe}, {"liveness", c.LivenessProbe}} {
+				if p.probe == nil {
+					continue
+				}
+				where := fmt.Sprintf("%s: %s %s, container %s: %s probe", set.origin, kindOf(o), o.GetName(), c.Name, p.kind)
+				var port *intstr.IntOrString
+				switch h := p.probe.ProbeHandler; {
+				case h.HTTPGet != nil:
+					port = &h.HTTPGet.Port
+					u, err := url.Parse(h.HTTPGet.Path)
+					paths, known := probePaths[imageName(c.Image)]
+					switch {
+					case err != nil || !strings.HasPrefix(h.HTTPGet.Path, "/"):
+						t.Errorf("%s: GET %q is no absolute path", where, h.HTTPGet.Path)
+					case !known:
+						t.Errorf("%s: GET %s from image %s, whose paths the test does not know (probePaths)", where, h.HTTPGet.Path, c.Image)
+					case !slices.Contains(paths, u.Path):
+						t.Errorf("%s: GET %s, which %s does not serve: want one of %s", where, h.HTTPGet.Path, c.Image, strings.Join(paths, ", "))
+					}
+					if h.HTTPGet.Scheme != "" && h.HTTPGet.Scheme != corev1.URISchemeHTTP {
+						t.Errorf("%s: scheme %s: the servers serve plain HTTP", where, h.HTTPGet.Scheme)
+					}
+				case h.TCPSocket != nil:
+					port = &h.TCPSocket.Port
+				case h.GRPC != nil:
+					port = new(intstr.FromInt32(h.GRPC.Port))
+				case h.Exec != nil:
+				default:
+					t.Errorf("%s: no handler (httpGet, tcpSocket, grpc or exec)", where)
+				}
+				if port != nil && resolvePort(c, *port) < 0 {
+					t.Errorf("%s: on port %s, which is no container port of %s (ports %s)", where, port.String(), c.Name, containerPorts(c))
+				}
+			}
 		}
 	}
 }
@@ -466,12 +572,12 @@ func checkNATS(t *testing.T, set *manifests) {
 // every upstream URL on the stand-in's Service.
 func checkDev(t *testing.T, set *manifests) {
 	t.Helper()
-	for _, d := range set.of("Deployment") {
-		if strings.HasPrefix(d.Metadata.Name, "extract-") && deref(d.Spec.Replicas) != 1 {
-			t.Errorf("%s: %s replicas %d, want 1", set.origin, d.Metadata.Name, deref(d.Spec.Replicas))
+	for _, d := range objectsOf[*appsv1.Deployment](set) {
+		if strings.HasPrefix(d.Name, "extract-") && deref(d.Spec.Replicas) != 1 {
+			t.Errorf("%s: %s replicas %d, want 1", set.origin, d.Name, deref(d.Spec.Replicas))
 		}
 	}
-	standin := set.find("Deployment", "standin")
+	standin := named[*appsv1.Deployment](set, "standin")
 	if standin == nil {
 		t.Fatalf("%s: no Deployment standin", set.origin)
 	}
@@ -479,7 +585,7 @@ func checkDev(t *testing.T, set *manifests) {
 	if want := []string{"paddock", "standin", "--dir", "/srv/recorded", "--addr", "0.0.0.0:8080"}; !slices.Equal(c.Command, want) {
 		t.Errorf("%s: standin runs %q, want %q", set.origin, c.Command, want)
 	}
-	loader := set.find("Deployment", "loader")
+	loader := named[*appsv1.Deployment](set, "loader")
 	if loader == nil {
 		return
 	}
@@ -500,27 +606,31 @@ var upstreamURLs = []string{"PADDOCK_LIVETIMING_URL", "PADDOCK_MIRROR_URL", "PAD
 // limits on every container.
 func checkProduction(t *testing.T, set *manifests, built bool) {
 	t.Helper()
-	if set.find("Deployment", "standin") != nil {
+	if named[*appsv1.Deployment](set, "standin") != nil {
 		t.Errorf("%s: a stand-in in production", set.origin)
 	}
-	for _, d := range set.of("Deployment") {
+	for _, d := range objectsOf[*appsv1.Deployment](set) {
 		c := d.Spec.Template.Spec.Containers[0]
 		for _, v := range upstreamURLs {
 			if u, ok := set.env(c, v); ok {
-				t.Errorf("%s: %s sets %s=%s: production uses the real upstream", set.origin, d.Metadata.Name, v, u)
+				t.Errorf("%s: %s sets %s=%s: production uses the real upstream", set.origin, d.Name, v, u)
 			}
 		}
-		if strings.HasPrefix(d.Metadata.Name, "extract-") && deref(d.Spec.Replicas) < 2 {
-			t.Errorf("%s: %s replicas %d: want at least 2", set.origin, d.Metadata.Name, deref(d.Spec.Replicas))
+		if strings.HasPrefix(d.Name, "extract-") && deref(d.Spec.Replicas) < 2 {
+			t.Errorf("%s: %s replicas %d: want at least 2", set.origin, d.Name, deref(d.Spec.Replicas))
 		}
 	}
 	if !built {
 		return
 	}
 	for _, o := range set.objects {
-		for _, c := range o.Spec.Template.Spec.Containers {
-			if c.Resources.Limits["cpu"] == "" || c.Resources.Limits["memory"] == "" {
-				t.Errorf("%s: %s %s, container %s: limits %v, want cpu and memory", set.origin, o.Kind, o.Metadata.Name, c.Name, c.Resources.Limits)
+		pt := podTemplate(o)
+		if pt == nil {
+			continue
+		}
+		for _, c := range pt.Spec.Containers {
+			if !hasQuantity(c.Resources.Limits, corev1.ResourceCPU) || !hasQuantity(c.Resources.Limits, corev1.ResourceMemory) {
+				t.Errorf("%s: %s %s, container %s: limits %s, want cpu and memory", set.origin, kindOf(o), o.GetName(), c.Name, quantities(c.Resources.Limits))
 			}
 		}
 	}
@@ -557,7 +667,7 @@ type kustomization struct {
 	SecretGenerator       []generator `yaml:"secretGenerator"`
 	Replicas              []struct {
 		Name  string `yaml:"name"`
-		Count int    `yaml:"count"`
+		Count int32  `yaml:"count"`
 	} `yaml:"replicas"`
 }
 
@@ -635,32 +745,64 @@ func assemble(dir string) (*manifests, error) {
 				if o != nil {
 					return nil, fmt.Errorf("%s: generator %s: %s %s exists already (use behavior merge or replace)", dir, g.Name, kind, g.Name)
 				}
-				o = &object{Kind: kind, Metadata: objectMeta{Name: g.Name}}
+				o = generated(kind, g.Name)
 				set.objects = append(set.objects, o)
-				o.Data = map[string]string{}
 			case "merge", "replace":
 				if o == nil {
 					return nil, fmt.Errorf("%s: generator %s: %s %s to %s is not in the resources", dir, g.Name, kind, g.Name, g.Behavior)
 				}
-				if g.Behavior == "replace" {
-					o.Data = map[string]string{}
-				}
 			default:
 				return nil, fmt.Errorf("%s: generator %s: behavior %q", dir, g.Name, g.Behavior)
 			}
-			for key, v := range data {
-				o.Data[key] = v
-			}
+			putData(o, data, g.Behavior == "replace")
 		}
 	}
 	for _, r := range k.Replicas {
-		for _, kind := range []string{"Deployment", "StatefulSet"} {
-			if o := set.find(kind, r.Name); o != nil {
-				o.Spec.Replicas = &r.Count
+		for _, o := range set.objects {
+			if o.GetName() != r.Name {
+				continue
+			}
+			switch o := o.(type) {
+			case *appsv1.Deployment:
+				o.Spec.Replicas = new(r.Count)
+			case *appsv1.StatefulSet:
+				o.Spec.Replicas = new(r.Count)
 			}
 		}
 	}
 	return set, nil
+}
+
+// generated is the empty ConfigMap or Secret a generator creates.
+func generated(kind, name string) object {
+	tm, om := metav1.TypeMeta{APIVersion: "v1", Kind: kind}, metav1.ObjectMeta{Name: name}
+	if kind == "Secret" {
+		return &corev1.Secret{TypeMeta: tm, ObjectMeta: om}
+	}
+	return &corev1.ConfigMap{TypeMeta: tm, ObjectMeta: om}
+}
+
+// putData puts a generator's data into its ConfigMap or Secret, in place of
+// what it had when replace.
+func putData(o object, data map[string]string, replace bool) {
+	switch o := o.(type) {
+	case *corev1.ConfigMap:
+		if replace || o.Data == nil {
+			o.Data = map[string]string{}
+		}
+		maps.Copy(o.Data, data)
+	case *corev1.Secret:
+		if replace || o.Data == nil {
+			o.Data = map[string][]byte{}
+		}
+		if replace {
+			o.StringData = nil
+		}
+		for k, v := range data {
+			o.Data[k] = []byte(v)
+			delete(o.StringData, k)
+		}
+	}
 }
 
 // data is what a generator puts in its ConfigMap or Secret; an env file
@@ -733,170 +875,224 @@ func gitIgnores(dir, name string) bool {
 // or what kustomize built.
 type manifests struct {
 	origin  string
-	objects []*object
+	objects []object
 }
 
-// object is what the tests read of a Kubernetes object, whatever its kind.
-type object struct {
-	APIVersion string            `yaml:"apiVersion"`
-	Kind       string            `yaml:"kind"`
-	Metadata   objectMeta        `yaml:"metadata"`
-	Spec       objectSpec        `yaml:"spec"`
-	Data       map[string]string `yaml:"data"`
-	StringData map[string]string `yaml:"stringData"`
+// object is a Kubernetes object in its API type: *appsv1.Deployment,
+// *corev1.Service, ... (apiTypes).
+type object interface {
+	runtime.Object
+	metav1.Object
 }
 
-type objectMeta struct {
-	Name        string            `yaml:"name"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
+// apiTypes are the API types of the kinds the manifests use, by apiVersion
+// and kind. A kind not here fails the tests: a new kind is added here with
+// its type, and the checks it needs.
+var apiTypes = map[string]func() object{
+	"v1 Namespace":                  func() object { return new(corev1.Namespace) },
+	"v1 ConfigMap":                  func() object { return new(corev1.ConfigMap) },
+	"v1 Secret":                     func() object { return new(corev1.Secret) },
+	"v1 Service":                    func() object { return new(corev1.Service) },
+	"apps/v1 Deployment":            func() object { return new(appsv1.Deployment) },
+	"apps/v1 StatefulSet":           func() object { return new(appsv1.StatefulSet) },
+	"batch/v1 Job":                  func() object { return new(batchv1.Job) },
+	"policy/v1 PodDisruptionBudget": func() object { return new(policyv1.PodDisruptionBudget) },
 }
 
-type objectSpec struct {
-	Replicas    *int   `yaml:"replicas"`
-	ServiceName string `yaml:"serviceName"`
-	Strategy    struct {
-		Type string `yaml:"type"`
-	} `yaml:"strategy"`
-	Selector yaml.Node `yaml:"selector"` // matchLabels of workloads and budgets, a map of Services
-	Template struct {
-		Metadata objectMeta `yaml:"metadata"`
-		Spec     struct {
-			RestartPolicy string      `yaml:"restartPolicy"`
-			Containers    []container `yaml:"containers"`
-			Volumes       []struct {
-				Name      string `yaml:"name"`
-				ConfigMap *struct {
-					Name string `yaml:"name"`
-				} `yaml:"configMap"`
-			} `yaml:"volumes"`
-		} `yaml:"spec"`
-	} `yaml:"template"`
-	VolumeClaimTemplates []struct {
-		Metadata objectMeta `yaml:"metadata"`
-	} `yaml:"volumeClaimTemplates"`
-	ClusterIP      string        `yaml:"clusterIP"`
-	Ports          []servicePort `yaml:"ports"`
-	MaxUnavailable any           `yaml:"maxUnavailable"`
-	MinAvailable   any           `yaml:"minAvailable"`
-}
-
-type servicePort struct {
-	Name string `yaml:"name"`
-	Port int    `yaml:"port"`
-}
-
-type container struct {
-	Name           string          `yaml:"name"`
-	Image          string          `yaml:"image"`
-	Command        []string        `yaml:"command"`
-	Args           []string        `yaml:"args"`
-	Ports          []containerPort `yaml:"ports"`
-	Env            []envVar        `yaml:"env"`
-	EnvFrom        []envFrom       `yaml:"envFrom"`
-	ReadinessProbe *probe          `yaml:"readinessProbe"`
-	LivenessProbe  *probe          `yaml:"livenessProbe"`
-	Resources      struct {
-		Requests map[string]string `yaml:"requests"`
-		Limits   map[string]string `yaml:"limits"`
-	} `yaml:"resources"`
-	VolumeMounts []volumeMount `yaml:"volumeMounts"`
-}
-
-type containerPort struct {
-	Name          string `yaml:"name"`
-	ContainerPort int    `yaml:"containerPort"`
-}
-
-type volumeMount struct {
-	Name      string `yaml:"name"`
-	MountPath string `yaml:"mountPath"`
-}
-
-type keyRef struct {
-	Name     string `yaml:"name"`
-	Key      string `yaml:"key"`
-	Optional bool   `yaml:"optional"`
-}
-
-type envVar struct {
-	Name      string `yaml:"name"`
-	Value     string `yaml:"value"`
-	ValueFrom *struct {
-		SecretKeyRef    *keyRef `yaml:"secretKeyRef"`
-		ConfigMapKeyRef *keyRef `yaml:"configMapKeyRef"`
-	} `yaml:"valueFrom"`
-}
-
-type envFrom struct {
-	ConfigMapRef *struct {
-		Name string `yaml:"name"`
-	} `yaml:"configMapRef"`
-	SecretRef *struct {
-		Name string `yaml:"name"`
-	} `yaml:"secretRef"`
-}
-
-type probe struct {
-	HTTPGet *struct {
-		Path string `yaml:"path"`
-		Port any    `yaml:"port"` // a number or a container port's name
-	} `yaml:"httpGet"`
-}
-
-// parseManifests reads every object of a multi-document YAML stream.
-func parseManifests(origin string, b []byte) (*manifests, error) {
-	set := &manifests{origin: origin}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	for {
-		var o object
-		err := dec.Decode(&o)
+// yamlDocs splits a multi-document YAML stream at its "---" lines, as
+// kubectl does, and parses each document strictly (a key twice in a
+// mapping is an error) into maps, lists and scalars, the way kubectl turns
+// YAML into JSON; empty documents are dropped.
+func yamlDocs(b []byte) ([]any, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	var docs []any
+	for i := 1; ; i++ {
+		chunk, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return set, nil
+			return docs, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", origin, err)
+			return nil, err
 		}
-		if o.Kind != "" {
-			set.objects = append(set.objects, &o)
+		var v any
+		if err := utilyaml.UnmarshalStrict(chunk, &v); err != nil {
+			return nil, fmt.Errorf("YAML document %d: %w", i, err)
+		}
+		if v != nil {
+			docs = append(docs, v)
 		}
 	}
 }
 
-func (m *manifests) of(kind string) []*object {
-	var out []*object
+// decodeObject decodes a Kubernetes object (a YAML document as yamlDocs
+// parses it) into its API type (apiTypes, by apiVersion and kind) as the
+// API server's strict field validation would: every field by its exact
+// name and no field the type lacks, with the path of each one that is not,
+// then the JSON into the type with encoding/json, unknown fields
+// disallowed, so every value has its field's type.
+func decodeObject(m map[string]any) (object, error) {
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	newObject, ok := apiTypes[apiVersion+" "+kind]
+	if !ok {
+		return nil, fmt.Errorf("apiVersion %q, kind %q: no API type the test knows (apiTypes)", apiVersion, kind)
+	}
+	meta, _ := m["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	where := kind + " " + name
+	// encoding/json matches field names regardless of case; the API server
+	// does not. Its errors name the path of every unknown field; for a value
+	// of the wrong type, encoding/json's name the field.
+	strict := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(m, newObject(), true)
+	if runtime.IsStrictDecodingError(strict) {
+		return nil, fmt.Errorf("%s: %w", where, strict)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	o := newObject()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(o); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if strict != nil {
+		return nil, fmt.Errorf("%s: %w", where, strict)
+	}
+	return o, nil
+}
+
+// checkDoc accepts a kustomization (apiVersion and kind), a Kubernetes
+// object, whole or a strategic-merge patch, that decodes into its API type
+// and has a name, or a JSON 6902 patch.
+func checkDoc(doc any) error {
+	switch doc := doc.(type) {
+	case map[string]any:
+		apiVersion, _ := doc["apiVersion"].(string)
+		kind, _ := doc["kind"].(string)
+		if apiVersion == "" || kind == "" {
+			return errors.New("no apiVersion or kind")
+		}
+		if strings.HasPrefix(apiVersion, "kustomize.config.k8s.io/") {
+			return nil // a Kustomization or Component
+		}
+		o, err := decodeObject(doc)
+		if err != nil {
+			return err
+		}
+		if o.GetName() == "" {
+			return fmt.Errorf("%s without metadata.name", kind)
+		}
+	case []any:
+		for _, op := range doc {
+			op, _ := op.(map[string]any)
+			name, _ := op["op"].(string)
+			path, _ := op["path"].(string)
+			if !slices.Contains([]string{"add", "remove", "replace", "move", "copy", "test"}, name) || !strings.HasPrefix(path, "/") {
+				return fmt.Errorf("JSON 6902 operation %q on %q", name, path)
+			}
+			for k := range op {
+				if !slices.Contains([]string{"op", "path", "value", "from"}, k) {
+					return fmt.Errorf("JSON 6902 operation %s %s: unknown field %q", name, path, k)
+				}
+			}
+		}
+	default:
+		return errors.New("neither an object nor a JSON 6902 patch")
+	}
+	return nil
+}
+
+// parseManifests decodes every object of a multi-document YAML stream
+// into its API type (decodeObject); the error holds every document's.
+func parseManifests(origin string, b []byte) (*manifests, error) {
+	docs, err := yamlDocs(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", origin, err)
+	}
+	set := &manifests{origin: origin}
+	var errs []error
+	for i, doc := range docs {
+		m, ok := doc.(map[string]any)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s, document %d: not a Kubernetes object", origin, i+1))
+			continue
+		}
+		o, err := decodeObject(m)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s, document %d: %w", origin, i+1, err))
+			continue
+		}
+		set.objects = append(set.objects, o)
+	}
+	return set, errors.Join(errs...)
+}
+
+func kindOf(o object) string {
+	return o.GetObjectKind().GroupVersionKind().Kind
+}
+
+// objectsOf are the objects of the set of type T (*appsv1.Deployment, ...).
+func objectsOf[T object](m *manifests) []T {
+	var out []T
 	for _, o := range m.objects {
-		if o.Kind == kind {
+		if o, ok := o.(T); ok {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-func (m *manifests) find(kind, name string) *object {
-	for _, o := range m.of(kind) {
-		if o.Metadata.Name == name {
+// named is the object of the set of type T and name, or nil.
+func named[T object](m *manifests, name string) T {
+	for _, o := range objectsOf[T](m) {
+		if o.GetName() == name {
+			return o
+		}
+	}
+	var none T
+	return none
+}
+
+// find is the object of the set of kind and name, or nil.
+func (m *manifests) find(kind, name string) object {
+	for _, o := range m.objects {
+		if kindOf(o) == kind && o.GetName() == name {
 			return o
 		}
 	}
 	return nil
 }
 
+// podTemplate is a workload's pod template, or nil for other kinds.
+func podTemplate(o object) *corev1.PodTemplateSpec {
+	switch o := o.(type) {
+	case *appsv1.Deployment:
+		return &o.Spec.Template
+	case *appsv1.StatefulSet:
+		return &o.Spec.Template
+	case *batchv1.Job:
+		return &o.Spec.Template
+	}
+	return nil
+}
+
 // match is what a kustomize patch target selects: kind, name (a regular
 // expression, anchored) and labels (k=v pairs, comma-separated).
-func (m *manifests) match(tg target) []*object {
-	var out []*object
+func (m *manifests) match(tg target) []object {
+	var out []object
 	name, err := regexp.Compile("^(?:" + tg.Name + ")$")
 	if err != nil {
 		return nil
 	}
 	for _, o := range m.objects {
-		if tg.Kind != "" && o.Kind != tg.Kind || tg.Name != "" && !name.MatchString(o.Metadata.Name) {
+		if tg.Kind != "" && kindOf(o) != tg.Kind || tg.Name != "" && !name.MatchString(o.GetName()) {
 			continue
 		}
 		ok := true
 		for _, pair := range strings.Split(tg.LabelSelector, ",") {
-			if k, v, found := strings.Cut(strings.TrimSpace(pair), "="); found && o.Metadata.Labels[k] != v {
+			if k, v, found := strings.Cut(strings.TrimSpace(pair), "="); found && o.GetLabels()[k] != v {
 				ok = false
 			}
 		}
@@ -908,10 +1104,12 @@ func (m *manifests) match(tg target) []*object {
 }
 
 // containers are every container of every workload.
-func (m *manifests) containers() []container {
-	var out []container
+func (m *manifests) containers() []corev1.Container {
+	var out []corev1.Container
 	for _, o := range m.objects {
-		out = append(out, o.Spec.Template.Spec.Containers...)
+		if pt := podTemplate(o); pt != nil {
+			out = append(out, pt.Spec.Containers...)
+		}
 	}
 	return out
 }
@@ -919,7 +1117,7 @@ func (m *manifests) containers() []container {
 // env is a container's variable: its own value, a ConfigMap's key it
 // names, or a key of a ConfigMap it takes whole (envFrom); a Secret's value
 // is reported as "secret:<name>/<key>".
-func (m *manifests) env(c container, name string) (string, bool) {
+func (m *manifests) env(c corev1.Container, name string) (string, bool) {
 	for _, e := range c.Env {
 		if e.Name != name {
 			continue
@@ -928,7 +1126,7 @@ func (m *manifests) env(c container, name string) (string, bool) {
 		case e.ValueFrom == nil:
 			return e.Value, true
 		case e.ValueFrom.ConfigMapKeyRef != nil:
-			if cm := m.find("ConfigMap", e.ValueFrom.ConfigMapKeyRef.Name); cm != nil {
+			if cm := named[*corev1.ConfigMap](m, e.ValueFrom.ConfigMapKeyRef.Name); cm != nil {
 				v, ok := cm.Data[e.ValueFrom.ConfigMapKeyRef.Key]
 				return v, ok
 			}
@@ -939,11 +1137,13 @@ func (m *manifests) env(c container, name string) (string, bool) {
 		return "", true
 	}
 	for _, f := range slices.Backward(c.EnvFrom) { // the last source wins
-		if f.ConfigMapRef != nil {
-			if cm := m.find("ConfigMap", f.ConfigMapRef.Name); cm != nil {
-				if v, ok := cm.Data[name]; ok {
-					return v, true
-				}
+		key, ok := strings.CutPrefix(name, f.Prefix)
+		if !ok || f.ConfigMapRef == nil {
+			continue
+		}
+		if cm := named[*corev1.ConfigMap](m, f.ConfigMapRef.Name); cm != nil {
+			if v, ok := cm.Data[key]; ok {
+				return v, true
 			}
 		}
 	}
@@ -951,15 +1151,16 @@ func (m *manifests) env(c container, name string) (string, bool) {
 }
 
 // serves reports whether a Service named host exposes port and selects the
-// pods of a workload of the set.
+// pods of a Deployment or StatefulSet of the set.
 func (m *manifests) serves(host string, port int) bool {
-	s := m.find("Service", host)
-	if s == nil || !slices.ContainsFunc(s.Spec.Ports, func(p servicePort) bool { return p.Port == port }) {
+	s := named[*corev1.Service](m, host)
+	if s == nil || !slices.ContainsFunc(s.Spec.Ports, func(p corev1.ServicePort) bool { return int(p.Port) == port }) {
 		return false
 	}
 	for _, o := range m.objects {
-		if o.Kind == "Deployment" || o.Kind == "StatefulSet" {
-			if s.selectsService(o.Spec.Template.Metadata.Labels) == nil {
+		switch o.(type) {
+		case *appsv1.Deployment, *appsv1.StatefulSet:
+			if selectsService(s, podTemplate(o).Labels) == nil {
 				return true
 			}
 		}
@@ -968,26 +1169,26 @@ func (m *manifests) serves(host string, port int) bool {
 }
 
 // budgetFor is the PodDisruptionBudget that selects the pods of d.
-func (m *manifests) budgetFor(d *object) *object {
-	for _, b := range m.of("PodDisruptionBudget") {
-		if b.selects(d.Spec.Template.Metadata.Labels) == nil && (b.Spec.MaxUnavailable != nil || b.Spec.MinAvailable != nil) {
+func (m *manifests) budgetFor(d *appsv1.Deployment) *policyv1.PodDisruptionBudget {
+	for _, b := range objectsOf[*policyv1.PodDisruptionBudget](m) {
+		if selects(b.Spec.Selector, d.Spec.Template.Labels) == nil && (b.Spec.MaxUnavailable != nil || b.Spec.MinAvailable != nil) {
 			return b
 		}
 	}
 	return nil
 }
 
-// mountedFile is the text of the file at path in a container of o, from
-// the ConfigMap volume mounted over its folder.
-func (m *manifests) mountedFile(o *object, c container, path string) (string, error) {
+// mountedFile is the text of the file at path in container c of a pod
+// template, from the ConfigMap volume mounted over its folder.
+func (m *manifests) mountedFile(pt *corev1.PodTemplateSpec, c corev1.Container, path string) (string, error) {
 	for _, vm := range c.VolumeMounts {
 		key, ok := strings.CutPrefix(path, strings.TrimSuffix(vm.MountPath, "/")+"/")
 		if !ok {
 			continue
 		}
-		for _, v := range o.Spec.Template.Spec.Volumes {
+		for _, v := range pt.Spec.Volumes {
 			if v.Name == vm.Name && v.ConfigMap != nil {
-				cm := m.find("ConfigMap", v.ConfigMap.Name)
+				cm := named[*corev1.ConfigMap](m, v.ConfigMap.Name)
 				if cm == nil {
 					return "", fmt.Errorf("%s: ConfigMap %s missing", path, v.ConfigMap.Name)
 				}
@@ -1002,54 +1203,45 @@ func (m *manifests) mountedFile(o *object, c container, path string) (string, er
 	return "", fmt.Errorf("%s: no ConfigMap mounted there", path)
 }
 
-// selects reports whether a workload's or budget's matchLabels select
-// pods with labels.
-func (o *object) selects(labels map[string]string) error {
-	var sel struct {
-		MatchLabels map[string]string `yaml:"matchLabels"`
+// selects reports whether a workload's or budget's selector selects pods
+// with podLabels.
+func selects(sel *metav1.LabelSelector, podLabels map[string]string) error {
+	if sel == nil || len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+		return errors.New("no selector")
 	}
-	if err := o.Spec.Selector.Decode(&sel); err != nil || len(sel.MatchLabels) == 0 {
-		return fmt.Errorf("%s %s: no selector.matchLabels", o.Kind, o.Metadata.Name)
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return err
 	}
-	return subset(sel.MatchLabels, labels)
-}
-
-// selectsService reports whether a Service's selector selects pods with
-// labels.
-func (o *object) selectsService(labels map[string]string) error {
-	var sel map[string]string
-	if err := o.Spec.Selector.Decode(&sel); err != nil || len(sel) == 0 {
-		return fmt.Errorf("Service %s: no selector", o.Metadata.Name)
-	}
-	return subset(sel, labels)
-}
-
-func subset(sel, labels map[string]string) error {
-	for k, v := range sel {
-		if labels[k] != v {
-			return fmt.Errorf("selector %s=%s does not match the pod labels %v", k, v, labels)
-		}
+	if !s.Matches(labels.Set(podLabels)) {
+		return fmt.Errorf("selector %s does not match the pod labels %v", s, podLabels)
 	}
 	return nil
 }
 
-// secretData is a Secret's data, decoded.
-func (o *object) secretData() map[string]string {
+// selectsService reports whether a Service's selector selects pods with
+// podLabels.
+func selectsService(s *corev1.Service, podLabels map[string]string) error {
+	if len(s.Spec.Selector) == 0 {
+		return fmt.Errorf("Service %s: no selector", s.Name)
+	}
+	if sel := labels.SelectorFromSet(s.Spec.Selector); !sel.Matches(labels.Set(podLabels)) {
+		return fmt.Errorf("selector %s does not match the pod labels %v", sel, podLabels)
+	}
+	return nil
+}
+
+// secretData is a Secret's data and string data.
+func secretData(s *corev1.Secret) map[string]string {
 	out := map[string]string{}
-	for k, v := range o.Data {
-		if b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), "")); err == nil {
-			out[k] = string(b)
-		} else {
-			out[k] = v // assembled here from a generator: not encoded
-		}
+	for k, v := range s.Data {
+		out[k] = string(v)
 	}
-	for k, v := range o.StringData {
-		out[k] = v
-	}
+	maps.Copy(out, s.StringData)
 	return out
 }
 
-func (c container) secretRef(name string) *keyRef {
+func secretRef(c corev1.Container, name string) *corev1.SecretKeySelector {
 	for _, e := range c.Env {
 		if e.Name == name && e.ValueFrom != nil {
 			return e.ValueFrom.SecretKeyRef
@@ -1058,23 +1250,51 @@ func (c container) secretRef(name string) *keyRef {
 	return nil
 }
 
-// resolvePort is the number of a probe's port: itself, or the container
-// port of that name (-1 when none).
-func (c container) resolvePort(p any) int {
-	switch p := p.(type) {
-	case int:
-		return p
-	case string:
-		for _, cp := range c.Ports {
-			if cp.Name == p {
-				return cp.ContainerPort
-			}
-		}
-		if n, err := strconv.Atoi(p); err == nil {
-			return n
+// resolvePort is the number of a container's port a probe names: by its
+// name, or by its number (-1 when the container has no such port).
+func resolvePort(c corev1.Container, p intstr.IntOrString) int {
+	for _, cp := range c.Ports {
+		if p.Type == intstr.String && cp.Name == p.StrVal || p.Type == intstr.Int && cp.ContainerPort == p.IntVal {
+			return int(cp.ContainerPort)
 		}
 	}
 	return -1
+}
+
+// containerPorts lists a container's ports as name:number.
+func containerPorts(c corev1.Container) string {
+	var ports []string
+	for _, p := range c.Ports {
+		ports = append(ports, p.Name+":"+strconv.Itoa(int(p.ContainerPort)))
+	}
+	return "[" + strings.Join(ports, " ") + "]"
+}
+
+// imageName is an image reference without its registry, folders, tag and
+// digest: registry.example.com/paddock:1.4.0 is paddock.
+func imageName(image string) string {
+	name, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	name, _, _ = strings.Cut(name, ":")
+	return name
+}
+
+// hasQuantity reports whether a resource list sets name to more than zero.
+func hasQuantity(l corev1.ResourceList, name corev1.ResourceName) bool {
+	q, ok := l[name]
+	return ok && !q.IsZero()
+}
+
+// quantities prints a resource list as name=quantity pairs.
+func quantities(l corev1.ResourceList) string {
+	var s []string
+	for name, q := range l {
+		s = append(s, string(name)+"="+q.String())
+	}
+	slices.Sort(s)
+	return "{" + strings.Join(s, " ") + "}"
 }
 
 func splitPort(addr string) (string, int, error) {
@@ -1086,7 +1306,7 @@ func splitPort(addr string) (string, int, error) {
 	return addr[:i], port, err
 }
 
-func deref(p *int) int {
+func deref(p *int32) int32 {
 	if p == nil {
 		return 0
 	}
@@ -1102,62 +1322,6 @@ func rel(root, path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
-}
-
-func readYAMLDocs(path string) ([]*yaml.Node, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var docs []*yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(n.Content) > 0 {
-			docs = append(docs, n.Content[0])
-		}
-	}
-}
-
-// checkDocShape accepts a Kubernetes object or kustomization (apiVersion,
-// kind and, for objects, metadata.name) or a JSON 6902 patch.
-func checkDocShape(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.MappingNode:
-		var o object
-		if err := n.Decode(&o); err != nil {
-			return err
-		}
-		if o.APIVersion == "" || o.Kind == "" {
-			return errors.New("no apiVersion or kind")
-		}
-		if o.Kind != "Kustomization" && o.Kind != "Component" && o.Metadata.Name == "" {
-			return fmt.Errorf("%s without metadata.name", o.Kind)
-		}
-	case yaml.SequenceNode:
-		var ops []struct {
-			Op   string `yaml:"op"`
-			Path string `yaml:"path"`
-		}
-		if err := n.Decode(&ops); err != nil {
-			return fmt.Errorf("a list that is no JSON 6902 patch: %w", err)
-		}
-		for _, op := range ops {
-			if !slices.Contains([]string{"add", "remove", "replace", "move", "copy", "test"}, op.Op) || !strings.HasPrefix(op.Path, "/") {
-				return fmt.Errorf("JSON 6902 operation %q on %q", op.Op, op.Path)
-			}
-		}
-	default:
-		return errors.New("neither an object nor a JSON 6902 patch")
-	}
-	return nil
 }
 
 // dashboardMetrics are the application metrics the services export (pkg/metrics)
