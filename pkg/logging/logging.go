@@ -44,7 +44,9 @@ type serviceHandler struct {
 	service string
 }
 
-func (h *serviceHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
+func (h *serviceHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
 
 func (h *serviceHandler) Handle(ctx context.Context, r slog.Record) error {
 	r = r.Clone()

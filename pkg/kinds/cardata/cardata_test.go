@@ -14,33 +14,10 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/paddock-f1/paddock/pkg/kind/kindtest"
 	"github.com/paddock-f1/paddock/pkg/kinds/cardata"
 	"github.com/paddock-f1/paddock/pkg/livetiming"
 )
-
-// zStream builds a CarData.z body: BOM, then one CRLF line per document,
-// the i-th at offset i seconds (or at the offset given as "HH:MM:SS.mmm|doc").
-func zStream(t testing.TB, docs ...string) []byte {
-	t.Helper()
-	var b, z bytes.Buffer
-	w, err := flate.NewWriter(&z, flate.BestSpeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.WriteString("\ufeff")
-	for i, doc := range docs {
-		off := livetiming.FormatOffset(time.Duration(i+1) * time.Second)
-		if o, d, ok := strings.Cut(doc, "|"); ok && len(o) == 12 {
-			off, doc = o, d
-		}
-		z.Reset()
-		w.Reset(&z)
-		io.WriteString(w, doc)
-		w.Close()
-		fmt.Fprintf(&b, "%s\"%s\"\r\n", off, base64.StdEncoding.EncodeToString(z.Bytes()))
-	}
-	return b.Bytes()
-}
 
 // entry is one CarData entry with the given cars' channels.
 func entry(utc string, cars ...string) string {
@@ -72,7 +49,7 @@ func decodeAll(t testing.TB, body []byte, drivers ...string) ([]cardata.Sample, 
 func TestDecodeMalformed(t *testing.T) {
 	t.Parallel()
 	ok := doc(entry("2024-06-22T13:00:00.1Z", carCh("1", 10000, 200, 6, 100, 0, 0)))
-	good := string(zStream(t, ok))
+	good := string(kindtest.ZStream(t, ok))
 	good = strings.TrimPrefix(good, "\ufeff")
 	tests := []struct {
 		name   string
@@ -83,19 +60,19 @@ func TestDecodeMalformed(t *testing.T) {
 		{name: "truncated line", body: good + good[:len(good)/2], line: 2, reason: "truncated"},
 		{name: "bad base64", body: good + "00:00:02.000\"@@@@\"\r\n", line: 2, reason: "bad base64"},
 		{name: "bad deflate", body: good + good + "00:00:03.000\"" + base64.StdEncoding.EncodeToString([]byte("plain text")) + "\"\r\n", line: 3, reason: "bad DEFLATE"},
-		{name: "not JSON", body: string(zStream(t, ok, `{"Entries":[}`)), line: 2, reason: "not valid JSON"},
-		{name: "no Entries", body: string(zStream(t, `{"Position":[]}`)), line: 1, reason: `no "Entries"`},
-		{name: "Entries not a list", body: string(zStream(t, ok, `{"Entries":{"a":1}}`)), line: 2, reason: `"Entries" is an object, want a list`},
-		{name: "entry not an object", body: string(zStream(t, `{"Entries":[1]}`)), line: 1, reason: "entry is a number"},
-		{name: "entry without Utc", body: string(zStream(t, `{"Entries":[{"Cars":{}}]}`)), line: 1, reason: `without "Utc"`},
-		{name: "entry without Cars", body: string(zStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z"}]}`)), line: 1, reason: `without "Cars"`},
-		{name: "bad Utc", body: string(zStream(t, doc(entry("2024-06-22 13:00:00", carCh("1", 1, 1, 1, 1, 1, 1))))), line: 1, reason: "not a timestamp"},
-		{name: "impossible date", body: string(zStream(t, doc(entry("2024-02-30T13:00:00Z")))), line: 1, reason: "not a timestamp"},
-		{name: "car not an object", body: string(zStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z","Cars":{"1":[]}}]}`)), line: 1, reason: "car 1: the car is a list"},
-		{name: "channels not an object", body: string(zStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z","Cars":{"1":{"Channels":null}}}]}`)), line: 1, reason: `car 1: "Channels" is null`},
-		{name: "channel a string", body: string(zStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z","Cars":{"1":{"Channels":{"0":"9000"}}}}]}`)), line: 1, reason: "RPM (channel 0) is a string"},
-		{name: "channel out of range", body: string(zStream(t, doc(entry("2024-06-22T13:00:00Z", carCh("1", 1, 40000, 1, 1, 1, 1))))), line: 1, reason: "Speed (channel 2) 40000 is out of range"},
-		{name: "car twice in an entry", body: string(zStream(t, doc(entry("2024-06-22T13:00:00Z", carCh("1", 1, 1, 1, 1, 1, 1), carCh("1", 1, 1, 1, 1, 1, 1))))), line: 1, reason: "twice"},
+		{name: "not JSON", body: string(kindtest.ZStream(t, ok, `{"Entries":[}`)), line: 2, reason: "not valid JSON"},
+		{name: "no Entries", body: string(kindtest.ZStream(t, `{"Position":[]}`)), line: 1, reason: `no "Entries"`},
+		{name: "Entries not a list", body: string(kindtest.ZStream(t, ok, `{"Entries":{"a":1}}`)), line: 2, reason: `"Entries" is an object, want a list`},
+		{name: "entry not an object", body: string(kindtest.ZStream(t, `{"Entries":[1]}`)), line: 1, reason: "entry is a number"},
+		{name: "entry without Utc", body: string(kindtest.ZStream(t, `{"Entries":[{"Cars":{}}]}`)), line: 1, reason: `without "Utc"`},
+		{name: "entry without Cars", body: string(kindtest.ZStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z"}]}`)), line: 1, reason: `without "Cars"`},
+		{name: "bad Utc", body: string(kindtest.ZStream(t, doc(entry("2024-06-22 13:00:00", carCh("1", 1, 1, 1, 1, 1, 1))))), line: 1, reason: "not a timestamp"},
+		{name: "impossible date", body: string(kindtest.ZStream(t, doc(entry("2024-02-30T13:00:00Z")))), line: 1, reason: "not a timestamp"},
+		{name: "car not an object", body: string(kindtest.ZStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z","Cars":{"1":[]}}]}`)), line: 1, reason: "car 1: the car is a list"},
+		{name: "channels not an object", body: string(kindtest.ZStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z","Cars":{"1":{"Channels":null}}}]}`)), line: 1, reason: `car 1: "Channels" is null`},
+		{name: "channel a string", body: string(kindtest.ZStream(t, `{"Entries":[{"Utc":"2024-06-22T13:00:00Z","Cars":{"1":{"Channels":{"0":"9000"}}}}]}`)), line: 1, reason: "RPM (channel 0) is a string"},
+		{name: "channel out of range", body: string(kindtest.ZStream(t, doc(entry("2024-06-22T13:00:00Z", carCh("1", 1, 40000, 1, 1, 1, 1))))), line: 1, reason: "Speed (channel 2) 40000 is out of range"},
+		{name: "car twice in an entry", body: string(kindtest.ZStream(t, doc(entry("2024-06-22T13:00:00Z", carCh("1", 1, 1, 1, 1, 1, 1), carCh("1", 1, 1, 1, 1, 1, 1))))), line: 1, reason: "twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +95,7 @@ func TestDecodeMalformed(t *testing.T) {
 // the clock, and FastF1's row order.
 func TestDecodeRows(t *testing.T) {
 	t.Parallel()
-	body := zStream(t,
+	body := kindtest.ZStream(t,
 		// car 0 is no driver; car 7 lacks channel 5 in the first entry.
 		"00:00:01.000|"+doc(
 			entry("2024-06-22T13:00:00.0004999Z", carCh("0", 0, 0, 0, 0, 0, 0), carCh("44", 11000, 250, 7, 100, 0, 12),
@@ -188,7 +165,7 @@ RAI,7,2024-06-22 13:00:01.000,0.0,0.0,0,0.0,False,0,nan,1.760,1.760
 // no rows.
 func TestDecodeDropsUnknownCars(t *testing.T) {
 	t.Parallel()
-	body := zStream(t,
+	body := kindtest.ZStream(t,
 		doc(entry("2024-06-22T13:00:05Z", carCh("99", 1, 1, 1, 1, 0, 0), carCh("1", 1, 1, 1, 1, 0, 0))),
 		"00:00:01.500|"+doc(entry("2024-06-22T13:00:06Z", carCh("99", 1, 1, 1, 1, 0, 0))),
 	)
@@ -236,7 +213,7 @@ func TestDecodeEmitError(t *testing.T) {
 	}
 	stop := errors.New("disk full")
 	calls := 0
-	_, err := cardata.Decode(bytes.NewReader(zStream(t, docs...)), []string{"1", "2"}, func([]cardata.Sample) error {
+	_, err := cardata.Decode(bytes.NewReader(kindtest.ZStream(t, docs...)), []string{"1", "2"}, func([]cardata.Sample) error {
 		calls++
 		return stop
 	})
@@ -285,7 +262,7 @@ func TestDateRounding(t *testing.T) {
 		"2024-06-22T23:59:59.9996Z":    "00:00:00.000",
 	}
 	for utc, want := range utcs {
-		rows, _, err := decodeAll(t, zStream(t, doc(entry(utc, carCh("1", 1, 1, 1, 1, 0, 0)))), "1")
+		rows, _, err := decodeAll(t, kindtest.ZStream(t, doc(entry(utc, carCh("1", 1, 1, 1, 1, 0, 0)))), "1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,17 +44,13 @@
 package position
 
 import (
-	"cmp"
-	"errors"
-	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/jsonwalk"
-	"github.com/paddock-f1/paddock/pkg/livetiming"
+	"github.com/paddock-f1/paddock/pkg/kinds/telemetry"
 	"github.com/paddock-f1/paddock/pkg/pyrepr"
 )
 
@@ -157,47 +153,6 @@ type Summary struct {
 	Warnings []string
 }
 
-// car is the decoding state of one car number of the feed.
-type car struct {
-	number    string
-	kept      int // index in the driver list, -1 when dropped
-	samples   int
-	present   []uint64 // bit e: the car has a sample in entry e
-	lastEntry int      // last entry the car appeared in, to reject duplicates
-}
-
-func (c *car) mark(e int) {
-	for len(c.present) <= e/64 {
-		c.present = append(c.present, 0)
-	}
-	c.present[e/64] |= 1 << (e % 64)
-}
-
-func (c *car) has(e int) bool {
-	return e/64 < len(c.present) && c.present[e/64]&(1<<(e%64)) != 0
-}
-
-// decoder is the state of one Decode call.
-type decoder struct {
-	drivers []string
-	keep    map[string]int
-	cars    []*car
-	byNum   map[string]*car
-	dates   []int64 // Timestamp of every entry, µs since the epoch
-	batch   []Sample
-	emit    func([]Sample) error
-	sum     Summary
-	clock   int64
-	clocked bool
-	doc     jsonwalk.Doc
-}
-
-// errEmit marks an error returned by emit, to tell it from a shape error.
-type errEmit struct{ err error }
-
-func (e errEmit) Error() string { return e.err.Error() }
-func (e errEmit) Unwrap() error { return e.err }
-
 // Decode reads a Position.z.jsonStream body from r and passes FastF1's rows
 // of the drivers listed (racing numbers, e.g. "44"; duplicates are ignored)
 // to emit, in batches of at most [BatchSize]: each car's samples in stream
@@ -215,202 +170,29 @@ func (e errEmit) Unwrap() error { return e.err }
 // time. Decode uses a few goroutines to inflate lines (livetiming.Scanner)
 // and is safe to call concurrently.
 func Decode(r io.Reader, drivers []string, emit func([]Sample) error) (Summary, error) {
-	d := &decoder{
-		drivers: drivers,
-		keep:    make(map[string]int, len(drivers)),
-		byNum:   map[string]*car{},
-		emit:    emit,
-		batch:   make([]Sample, 0, BatchSize),
-	}
-	for i, n := range drivers {
-		if _, dup := d.keep[n]; !dup {
-			d.keep[n] = i
-		}
-	}
-	sc := livetiming.NewScanner(r, true)
-	sc.SetValidate(false) // jsonwalk.Doc checks the syntax as it parses
-	defer sc.Close()
-	for sc.Scan() {
-		ln := sc.Line()
-		d.doc.Reset(ln.Data)
-		if err := d.document(&d.doc, ln.Offset.Microseconds()); err != nil {
-			var ee errEmit
-			if errors.As(err, &ee) {
-				return Summary{}, fmt.Errorf("position: emit: %w", ee.err)
-			}
-			return Summary{}, fmt.Errorf("position: %w", &livetiming.FormatError{
-				Reason: "position data: " + err.Error(),
-				Line:   sc.LineNumber(),
-			})
-		}
-		d.sum.Lines++
-	}
-	if err := sc.Err(); err != nil {
-		return Summary{}, fmt.Errorf("position: %w", err)
-	}
-	if err := d.finish(); err != nil {
-		return Summary{}, fmt.Errorf("position: emit: %w", err)
-	}
-	return d.sum, nil
+	s, err := telemetry.Decode[Sample, DriverRows](r, drivers, emit, &format)
+	return Summary(s), err
 }
 
-func (d *decoder) document(p *jsonwalk.Doc, offsetUS int64) error {
-	if !p.Open('{', "document") {
-		return p.Err
-	}
-	seen := false
-	for first := true; p.More('}', &first); {
-		if string(p.Key()) != "Position" {
-			p.Skip()
-			continue
-		}
-		if seen {
-			p.Failf(`duplicate "Position"`)
-			break
-		}
-		seen = true
-		if !p.Open('[', `"Position"`) {
-			break
-		}
-		for first := true; p.More(']', &first); {
-			if err := d.entry(p, offsetUS); err != nil {
-				return err
-			}
-		}
-	}
-	p.End()
-	if p.Err == nil && !seen {
-		p.Failf(`no "Position"`)
-	}
-	return p.Err
+// format is the Position.z stream's shape for telemetry.Decode.
+var format = telemetry.Format[Sample]{
+	Pkg: "position", Name: "position data",
+	List: "Position", Date: "Timestamp", Cars: "Entries",
+	BatchSize: BatchSize,
+	Parse:     sample,
+	Fill: func(k telemetry.Key) Sample {
+		return Sample{Date: k.Date, Driver: k.Driver, Status: StatusOffTrack, Seq: k.Seq, Source: SourceFill}
+	},
+	Incomplete: "Position data is incomplete!",
 }
 
-// entry decodes one sample instant: {"Timestamp": ..., "Entries": {...}},
-// in either order.
-func (d *decoder) entry(p *jsonwalk.Doc, offsetUS int64) error {
-	if !p.Open('{', "entry") {
-		return p.Err
-	}
-	var (
-		date                 int64
-		haveDate             bool
-		entries              []byte // the Entries object when it precedes Timestamp
-		haveEntries, handled bool
-	)
-	e := len(d.dates)
-	for first := true; p.More('}', &first); {
-		switch string(p.Key()) {
-		case "Timestamp":
-			if haveDate {
-				p.Failf(`entry has two "Timestamp"`)
-				return p.Err
-			}
-			s := p.Str(`"Timestamp"`)
-			if p.Err != nil {
-				return p.Err
-			}
-			us, ok := jsonwalk.ParseUTC(s)
-			if !ok {
-				p.Failf(`"Timestamp" %q is not a timestamp`, s)
-				return p.Err
-			}
-			date, haveDate = us, true
-			d.dates = append(d.dates, date)
-			if haveEntries && !handled {
-				var sub jsonwalk.Doc
-				sub.Reset(entries)
-				if err := d.entryCars(&sub, e, date, offsetUS); err != nil {
-					return err
-				}
-				handled = true
-			}
-		case "Entries":
-			if haveEntries {
-				p.Failf(`entry has two "Entries"`)
-				return p.Err
-			}
-			haveEntries = true
-			if haveDate {
-				if err := d.entryCars(p, e, date, offsetUS); err != nil {
-					return err
-				}
-				handled = true
-			} else {
-				entries = p.Span()
-			}
-		default:
-			p.Skip()
-		}
-	}
-	if p.Err != nil {
-		return p.Err
-	}
-	if !haveDate {
-		return fmt.Errorf(`entry without "Timestamp"`)
-	}
-	if !haveEntries {
-		return fmt.Errorf(`entry without "Entries"`)
-	}
-	return nil
-}
-
-// entryCars decodes an entry's Entries object.
-func (d *decoder) entryCars(p *jsonwalk.Doc, e int, date, offsetUS int64) error {
-	if !p.Open('{', `"Entries"`) {
-		return p.Err
-	}
-	for first := true; p.More('}', &first); {
-		num := p.Key()
-		if p.Err != nil {
-			return p.Err
-		}
-		c := d.byNum[string(num)]
-		if c == nil {
-			n := string(num)
-			k, ok := d.keep[n]
-			if !ok {
-				k = -1
-			}
-			c = &car{number: n, kept: k, lastEntry: -1}
-			d.byNum[n] = c
-			d.cars = append(d.cars, c)
-		}
-		if c.lastEntry == e {
-			return fmt.Errorf("car %q twice in one entry", c.number)
-		}
-		c.lastEntry = e
-		s, ok := d.sample(p, c.number)
-		if p.Err != nil {
-			return p.Err
-		}
-		if !ok {
-			continue
-		}
-		c.samples++
-		d.sum.Samples++
-		c.mark(e)
-		if v := date - offsetUS; !d.clocked || v > d.clock {
-			d.clock, d.clocked = v, true
-		}
-		if c.kept < 0 {
-			continue
-		}
-		s.Date = time.UnixMicro(jsonwalk.RoundMillis(date)).UTC()
-		s.Driver = d.drivers[c.kept]
-		s.Seq = uint32(c.samples - 1)
-		if err := d.add(s); err != nil {
-			return err
-		}
-	}
-	return p.Err
-}
-
-// sample decodes one car's {"Status": ..., "X": ..., "Y": ..., "Z": ...};
-// ok is false when a coordinate is missing (no sample).
-func (d *decoder) sample(p *jsonwalk.Doc, num string) (s Sample, ok bool) {
+// sample decodes one car's {"Status": ..., "X": ..., "Y": ..., "Z": ...}
+// into its row at k; ok is false when a coordinate is missing (no sample).
+// It flags nothing.
+func sample(p *jsonwalk.Doc, k telemetry.Key) (s Sample, _, ok bool) {
+	s.Date, s.Driver, s.Seq = k.Date, k.Driver, k.Seq
 	if !p.Open('{', "the car") {
-		p.Err = fmt.Errorf("car %s: %w", num, p.Err)
-		return s, false
+		return s, false, false
 	}
 	s.Status = StatusNone
 	var have uint8
@@ -432,10 +214,9 @@ func (d *decoder) sample(p *jsonwalk.Doc, num string) (s Sample, ok bool) {
 		}
 	}
 	if p.Err != nil {
-		p.Err = fmt.Errorf("car %s: %w", num, p.Err)
-		return s, false
+		return s, false, false
 	}
-	return s, have == 7
+	return s, false, have == 7
 }
 
 // status reads a Status value as FastF1 keeps it (see the package doc).
@@ -504,156 +285,13 @@ func digitStatus(b []byte) Status {
 	return StatusOnTrack
 }
 
-// add queues a row, emitting the batch when it is full.
-func (d *decoder) add(s Sample) error {
-	d.batch = append(d.batch, s)
-	d.sum.Rows++
-	if len(d.batch) == BatchSize {
-		return d.flush()
-	}
-	return nil
-}
-
-func (d *decoder) flush() error {
-	if len(d.batch) == 0 {
-		return nil
-	}
-	err := d.emit(d.batch)
-	d.batch = d.batch[:0]
-	if err != nil {
-		return errEmit{err}
-	}
-	return nil
-}
-
-// finish applies FastF1's post-processing: the most complete car, the
-// filled rows of incomplete cars, the warnings and the summary. Its only
-// error is one from emit.
-func (d *decoder) finish() error {
-	var ref *car
-	for _, c := range d.cars {
-		if c.samples > 0 && (ref == nil || c.samples > ref.samples) {
-			ref = c
-		}
-	}
-	d.sum.Drivers = make([]DriverRows, 0, len(d.drivers))
-	seen := map[string]bool{}
-	for _, n := range d.drivers {
-		if !seen[n] {
-			seen[n] = true
-			d.sum.Drivers = append(d.sum.Drivers, DriverRows{Number: n})
-		}
-	}
-	rows := make(map[*car]*DriverRows, len(d.cars))
-	for i := range d.sum.Drivers {
-		if c := d.byNum[d.sum.Drivers[i].Number]; c != nil && c.samples > 0 {
-			rows[c] = &d.sum.Drivers[i]
-		}
-	}
-	for _, c := range d.cars {
-		if c.samples == 0 {
-			continue
-		}
-		incomplete := c.samples < ref.samples
-		if incomplete {
-			d.sum.Warnings = append(d.sum.Warnings, fmt.Sprintf("Driver %2s: Position data is incomplete!", c.number))
-		}
-		dr := rows[c]
-		if dr == nil {
-			d.sum.Dropped = append(d.sum.Dropped, DriverRows{Number: c.number, Rows: c.samples, Incomplete: incomplete})
-			continue
-		}
-		dr.Rows, dr.Incomplete = c.samples, incomplete
-		if !incomplete {
-			continue
-		}
-		for _, date := range missingDates(d.dates, ref, c) {
-			s := Sample{
-				Date:   time.UnixMicro(jsonwalk.RoundMillis(date)).UTC(),
-				Driver: d.drivers[c.kept],
-				Status: StatusOffTrack,
-				Seq:    uint32(dr.Rows),
-				Source: SourceFill,
-			}
-			dr.Rows++
-			dr.Filled++
-			if err := d.add(s); err != nil {
-				return err.(errEmit).err
-			}
-		}
-	}
-	if err := d.flush(); err != nil {
-		return err.(errEmit).err
-	}
-	if d.clocked {
-		d.sum.Clock = time.UnixMicro(d.clock).UTC()
-	}
-	return nil
-}
-
-// missingDates returns, in ascending order, the dates of ref's samples that
-// c has no sample at (FastF1's outer merge of c's rows with ref's dates:
-// each such date, as often as ref has it).
-func missingDates(dates []int64, ref, c *car) []int64 {
-	var have, want []int64
-	for e, date := range dates {
-		if c.has(e) {
-			have = append(have, date)
-		}
-		if ref.has(e) {
-			want = append(want, date)
-		}
-	}
-	slices.Sort(have)
-	slices.Sort(want)
-	var out []int64
-	i := 0
-	for _, w := range want {
-		for i < len(have) && have[i] < w {
-			i++
-		}
-		if i < len(have) && have[i] == w {
-			continue
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
 // Sort puts the rows of one session's feed, as Decode emitted them (in any
 // order), in the order of FastF1's table: by driver in the order of drivers
 // (Summary.Drivers), then, for a complete car, in stream order (Seq) and,
 // for an incomplete car, by Date (ties by Seq). Rows of drivers not in the
 // list go last.
 func Sort(rows []Sample, drivers []DriverRows) {
-	rank := make(map[string]int, len(drivers))
-	byDate := make(map[string]bool, len(drivers))
-	for i, d := range drivers {
-		if _, dup := rank[d.Number]; !dup {
-			rank[d.Number] = i
-			byDate[d.Number] = d.Incomplete
-		}
-	}
-	slices.SortFunc(rows, func(a, b Sample) int {
-		ra, oka := rank[a.Driver]
-		rb, okb := rank[b.Driver]
-		if !oka {
-			ra = len(drivers)
-		}
-		if !okb {
-			rb = len(drivers)
-		}
-		if c := cmp.Compare(ra, rb); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Driver, b.Driver); c != 0 {
-			return c
-		}
-		if byDate[a.Driver] {
-			if c := a.Date.Compare(b.Date); c != 0 {
-				return c
-			}
-		}
-		return cmp.Compare(a.Seq, b.Seq)
+	telemetry.Sort(rows, drivers, func(s *Sample) telemetry.Key {
+		return telemetry.Key{Date: s.Date, Driver: s.Driver, Seq: s.Seq}
 	})
 }

@@ -2,43 +2,18 @@ package position_test
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/paddock-f1/paddock/pkg/kind/kindtest"
 	"github.com/paddock-f1/paddock/pkg/kinds/cardata"
 	"github.com/paddock-f1/paddock/pkg/kinds/position"
 	"github.com/paddock-f1/paddock/pkg/livetiming"
 )
-
-// zStream builds a Position.z body: BOM, then one CRLF line per document,
-// the i-th at offset i seconds (or at the offset given as "HH:MM:SS.mmm|doc").
-func zStream(t testing.TB, docs ...string) []byte {
-	t.Helper()
-	var b, z bytes.Buffer
-	w, err := flate.NewWriter(&z, flate.BestSpeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.WriteString("\ufeff")
-	for i, doc := range docs {
-		off := livetiming.FormatOffset(time.Duration(i+1) * time.Second)
-		if o, d, ok := strings.Cut(doc, "|"); ok && len(o) == 12 {
-			off, doc = o, d
-		}
-		z.Reset()
-		w.Reset(&z)
-		io.WriteString(w, doc)
-		w.Close()
-		fmt.Fprintf(&b, "%s\"%s\"\r\n", off, base64.StdEncoding.EncodeToString(z.Bytes()))
-	}
-	return b.Bytes()
-}
 
 func doc(samples ...string) string { return `{"Position":[` + strings.Join(samples, ",") + `]}` }
 
@@ -69,7 +44,7 @@ func decodeAll(t testing.TB, body []byte, drivers ...string) ([]position.Sample,
 func TestDecodeMalformed(t *testing.T) {
 	t.Parallel()
 	ok := doc(sample("2024-06-22T13:00:00.1Z", pos("1", "OnTrack", 1, 2, 3)))
-	good := strings.TrimPrefix(string(zStream(t, ok)), "\ufeff")
+	good := strings.TrimPrefix(string(kindtest.ZStream(t, ok)), "\ufeff")
 	tests := []struct {
 		name   string
 		body   string
@@ -79,13 +54,13 @@ func TestDecodeMalformed(t *testing.T) {
 		{name: "truncated line", body: good + good + good[:len(good)-5], line: 3, reason: "truncated"},
 		{name: "bad base64", body: good + "00:00:02.000\"QQ=Q\"\r\n", line: 2, reason: "bad base64"},
 		{name: "bad deflate", body: "00:00:03.000\"" + base64.StdEncoding.EncodeToString([]byte{0x07, 0x01, 0x02}) + "\"\r\n", line: 1, reason: "bad DEFLATE"},
-		{name: "not JSON", body: string(zStream(t, ok, ok, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"X":1,}}}]}`)), line: 3, reason: "not valid JSON"},
-		{name: "data after the document", body: string(zStream(t, ok+"{}")), line: 1, reason: "not valid JSON: data after the document"},
-		{name: "no Position", body: string(zStream(t, `{"Entries":[]}`)), line: 1, reason: `no "Position"`},
-		{name: "Entries not an object", body: string(zStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":[]}]}`)), line: 1, reason: `"Entries" is a list, want an object`},
-		{name: "bad Timestamp", body: string(zStream(t, `{"Position":[{"Timestamp":17,"Entries":{}}]}`)), line: 1, reason: `"Timestamp" is a number, want a string`},
-		{name: "coordinate null", body: string(zStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"X":null,"Y":1,"Z":1}}}]}`)), line: 1, reason: "car 1: X is null, want a number"},
-		{name: "Status an object", body: string(zStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"Status":{},"X":1,"Y":1,"Z":1}}}]}`)), line: 1, reason: `"Status" is an object, want a string`},
+		{name: "not JSON", body: string(kindtest.ZStream(t, ok, ok, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"X":1,}}}]}`)), line: 3, reason: "not valid JSON"},
+		{name: "data after the document", body: string(kindtest.ZStream(t, ok+"{}")), line: 1, reason: "not valid JSON: data after the document"},
+		{name: "no Position", body: string(kindtest.ZStream(t, `{"Entries":[]}`)), line: 1, reason: `no "Position"`},
+		{name: "Entries not an object", body: string(kindtest.ZStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":[]}]}`)), line: 1, reason: `"Entries" is a list, want an object`},
+		{name: "bad Timestamp", body: string(kindtest.ZStream(t, `{"Position":[{"Timestamp":17,"Entries":{}}]}`)), line: 1, reason: `"Timestamp" is a number, want a string`},
+		{name: "coordinate null", body: string(kindtest.ZStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"X":null,"Y":1,"Z":1}}}]}`)), line: 1, reason: "car 1: X is null, want a number"},
+		{name: "Status an object", body: string(kindtest.ZStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"Status":{},"X":1,"Y":1,"Z":1}}}]}`)), line: 1, reason: `"Status" is an object, want a string`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,7 +83,7 @@ func TestDecodeMalformed(t *testing.T) {
 // warnings, the clock, batches and FastF1's row order.
 func TestDecodeRows(t *testing.T) {
 	t.Parallel()
-	body := zStream(t,
+	body := kindtest.ZStream(t,
 		"00:00:01.000|"+doc(
 			// car 0 is no driver; car 5 lacks Z here (no sample).
 			sample("2024-06-22T13:00:00.0005Z", pos("0", "OnTrack", 0, 0, 0), pos("44", "OnTrack", -3500, 4593, 217), `"5":{"Status":"OnTrack","X":1,"Y":2}`),
@@ -169,7 +144,7 @@ func TestStatus(t *testing.T) {
 		`1.0`: "1.0", `1e2`: "100.0", `true`: "True", `null`: "None", `"\u004fnTrack"`: "OnTrack",
 	}
 	for in, want := range tests {
-		body := zStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"Status":`+in+`,"X":1,"Y":2,"Z":3}}}]}`)
+		body := kindtest.ZStream(t, `{"Position":[{"Timestamp":"2024-06-22T13:00:00Z","Entries":{"1":{"Status":`+in+`,"X":1,"Y":2,"Z":3}}}]}`)
 		rows, _, err := decodeAll(t, body, "1")
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
@@ -201,7 +176,7 @@ func TestDecodeBatches(t *testing.T) {
 		docs = append(docs, doc(ss...))
 	}
 	var got, batches int
-	sum, err := position.Decode(bytes.NewReader(zStream(t, docs...)), []string{"1", "2"}, func(b []position.Sample) error {
+	sum, err := position.Decode(bytes.NewReader(kindtest.ZStream(t, docs...)), []string{"1", "2"}, func(b []position.Sample) error {
 		batches++
 		if len(b) > position.BatchSize {
 			t.Errorf("batch of %d rows", len(b))
