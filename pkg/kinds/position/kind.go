@@ -46,31 +46,12 @@ var tables = telemetry.Tables{Streams: "position_streams", Samples: "position_sa
 
 // store decodes the feed into the session's samples, replacing them.
 func store(ctx context.Context, tx pgx.Tx, s kind.Session, f *telemetry.Feed) (int, error) {
-	w, err := telemetry.NewWriter(ctx, tx, s, tables, f,
+	return telemetry.Store(ctx, tx, s, tables, f, &format,
 		func(r *Sample) string { return r.Driver },
 		func(r *Sample, v []any) []any {
 			on, other := statusCode(r.Status)
 			return append(v, int32(r.Seq), r.Date, on, other, r.X, r.Y, r.Z, r.Source == SourceFill)
 		})
-	if err != nil {
-		return 0, err
-	}
-	r, err := f.Open(ctx)
-	if err != nil {
-		w.Abort(err)
-		return 0, err
-	}
-	defer r.Close()
-	sum, err := Decode(r, f.Numbers(), w.Add)
-	if err != nil {
-		w.Abort(err)
-		return 0, telemetry.Classify(err)
-	}
-	counts := make([]telemetry.Count, 0, len(sum.Drivers))
-	for _, d := range sum.Drivers {
-		counts = append(counts, telemetry.Count{Number: d.Number, Rows: d.Rows, Filled: d.Filled, ByDate: d.Incomplete})
-	}
-	return w.Finish(counts, sum.Clock)
 }
 
 // Read returns a session's stored samples of one driver ("" for every

@@ -403,3 +403,32 @@ func Read(ctx context.Context, db kind.Querier, k f1.SessionKey, driver string, 
 	}
 	return h, nil
 }
+
+// Store is the telemetry kinds' store: it decodes f's stream with format,
+// streaming the samples into t's tables (replacing the session's), and
+// records each car's counts and the feed's clock. driver names a sample's
+// racing number; values appends its Columns' values. A malformed line fails
+// as invalid data (see Classify).
+func Store[S any](ctx context.Context, tx pgx.Tx, s kind.Session, t Tables, f *Feed, format *Format[S],
+	driver func(*S) string, values func(*S, []any) []any) (int, error) {
+	w, err := NewWriter(ctx, tx, s, t, f, driver, values)
+	if err != nil {
+		return 0, err
+	}
+	r, err := f.Open(ctx)
+	if err != nil {
+		w.Abort(err)
+		return 0, err
+	}
+	defer r.Close()
+	sum, err := Decode[S, carRows](r, f.Numbers(), w.Add, format)
+	if err != nil {
+		w.Abort(err)
+		return 0, Classify(err)
+	}
+	counts := make([]Count, 0, len(sum.Drivers))
+	for _, d := range sum.Drivers {
+		counts = append(counts, Count{Number: d.Number, Rows: d.Rows, Filled: d.Filled, ByDate: d.Incomplete})
+	}
+	return w.Finish(counts, sum.Clock)
+}
