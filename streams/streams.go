@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -175,8 +176,11 @@ func QuotaSlug(host string) string {
 }
 
 // QuotaLedger returns the ledger stream configuration of host: perWindow
-// calls at most within window.
-func QuotaLedger(host string, perWindow int, window time.Duration) (jetstream.StreamConfig, error) {
+// calls at most within window, minInterval apart. The ledger is where the
+// limits live: MaxMsgs is the calls per window, MaxAge the window, and the
+// minimum interval is written into the Description (a field every
+// nats-server since 2.2 keeps), where LedgerLimits reads it back.
+func QuotaLedger(host string, perWindow int, window, minInterval time.Duration) (jetstream.StreamConfig, error) {
 	var cfg jetstream.StreamConfig
 	if err := decode("quota.json", &cfg); err != nil {
 		return cfg, err
@@ -189,7 +193,26 @@ func QuotaLedger(host string, perWindow int, window time.Duration) (jetstream.St
 	if cfg.Duplicates > window {
 		cfg.Duplicates = window
 	}
+	cfg.Description += "\n" + minIntervalKey + minInterval.String()
 	return cfg, nil
+}
+
+// minIntervalKey introduces the minimum interval in a ledger's Description.
+const minIntervalKey = "min_interval="
+
+// LedgerLimits reads the limits a ledger stream holds: calls per window
+// (MaxMsgs), the window (MaxAge) and the minimum interval between calls
+// from its Description; hasInterval is false for a ledger whose
+// Description records none (created before the interval was kept there).
+func LedgerLimits(cfg jetstream.StreamConfig) (perWindow int, window, minInterval time.Duration, hasInterval bool) {
+	perWindow, window = int(cfg.MaxMsgs), cfg.MaxAge
+	if i := strings.LastIndex(cfg.Description, minIntervalKey); i >= 0 {
+		v, _, _ := strings.Cut(cfg.Description[i+len(minIntervalKey):], "\n")
+		if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil && d >= 0 {
+			return perWindow, window, d, true
+		}
+	}
+	return perWindow, window, 0, false
 }
 
 // ErrStreamMissing reports that the topology has not been applied.

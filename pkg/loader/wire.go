@@ -35,6 +35,9 @@ type Service struct {
 // both wire it here; run it with Run.
 func Wire(ctx context.Context, js jetstream.JetStream, arc *archive.Archive, cfg Config, log *slog.Logger) (*Service, error) {
 	announce := PauseAnnouncer(js, log)
+	if cfg.Quota.Log == nil {
+		cfg.Quota.Log = log // limits that differ from the ledgers' are warned of here
+	}
 	gov, err := governor.New(ctx, js, cfg.Quota, func(ctx context.Context, p governor.Pause) {
 		announce(ctx, p.Host, p.Until, p.Reason)
 	})

@@ -69,6 +69,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	// Handlers: the plan endpoint, the schedule writer and run accounting.
+	cfg.Quota.Log = log
 	gov, err := governor.New(ctx, js, cfg.Quota, nil) // read-only: remaining quota for plans
 	if err != nil {
 		return err
