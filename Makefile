@@ -9,7 +9,7 @@ RECORDED := testdata/f1/recorded
 REFERENCE := testdata/f1/reference
 DEMO_DIR ?= .paddock
 
-.PHONY: build test modules vet demo bench clean
+.PHONY: build test modules vet demo bench chaos clean
 
 ## build: every binary into bin/
 build:
@@ -55,6 +55,13 @@ demo: build
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/stack/
 	go test -run '^$$' -bench . -benchmem ./pkg/livetiming/ ./pkg/weather/ ./pkg/laps/ ./pkg/governor/
+
+## chaos: the services as processes through random faults (kill -9, NATS
+## restarts, a PostgreSQL outage), each trial checked against a clean run;
+## about 30 minutes, not part of test. Needs root for its own PostgreSQL
+## cluster. CHAOS_TRIALS, CHAOS_SEED, CHAOS_SCOPE, ...: docs/chaos.md
+chaos:
+	go test -tags chaos -count=1 -timeout 120m -v -run TestChaos ./pkg/chaos/
 
 clean:
 	rm -rf bin $(DEMO_DIR)
