@@ -63,7 +63,7 @@ type Topology struct {
 // Load parses the embedded declaration files.
 func Load() (*Topology, error) {
 	t := &Topology{}
-	for _, name := range []string{"plans.json", "gaps.json", "loaded.json", "events.json"} {
+	for _, name := range []string{"plans.json", "gaps.json", "loaded.json", "events.json", "dlq.json"} {
 		var cfg jetstream.StreamConfig
 		if err := decode(name, &cfg); err != nil {
 			return nil, err
@@ -109,17 +109,20 @@ func Apply(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	if _, err := js.CreateOrUpdateObjectStore(ctx, raw); err != nil {
 		return fmt.Errorf("streams: apply object store %s: %w", raw.Bucket, err)
 	}
-	return nil
+	return applyDeadLetters(ctx, js, replicas)
 }
 
 // ConsumerConfig returns the durable consumer configuration of name on
 // its stream. The loader takes one gap at a time; extractors may run many
-// instances bound to the same durable.
+// instances bound to the same durable. No consumer has a MaxDeliver: the
+// server never drops a message; the handler's retry policy (package
+// consume) decides when one is given up, and dead-letters it.
 func ConsumerConfig(name string) (stream string, cfg jetstream.ConsumerConfig) {
 	cfg = jetstream.ConsumerConfig{
-		Durable:   name,
-		AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait:   time.Minute,
+		Durable:    name,
+		AckPolicy:  jetstream.AckExplicitPolicy,
+		AckWait:    time.Minute,
+		MaxDeliver: -1,
 	}
 	switch name {
 	case LoaderConsumer:
@@ -137,10 +140,12 @@ func ConsumerConfig(name string) (stream string, cfg jetstream.ConsumerConfig) {
 		cfg.FilterSubject = "f1.run.>"
 		cfg.MaxAckPending = 1 // one message at a time: Slack takes about one a second
 		return Events, cfg
+	case DeadLetterConsumer:
+		cfg.MaxAckPending = 16
+		return DLQ, cfg
 	default: // extractors
 		cfg.FilterSubject = "f1.session.loaded.>"
 		cfg.MaxAckPending = 64
-		cfg.MaxDeliver = 10
 		return Loaded, cfg
 	}
 }

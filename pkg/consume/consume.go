@@ -1,8 +1,13 @@
 // Package consume maps a pure handler's result to JetStream delivery
-// semantics, in one place: nil acks, a *RetryError naks with its delay, a
-// *PermanentError terminates with its reason, any other error naks with a
-// growing delay. Long handlers keep their message alive with InProgress
-// heartbeats; panics are recovered and logged once.
+// semantics, in one place: nil acks; a *PermanentError, a panic that
+// repeats, or a message whose retry budget is spent is dead-lettered (a
+// copy with the reason lands in the DLQ stream) and then terminated; a
+// *RetryError naks with its delay; a *DownError (a dependency is
+// unreachable) and any other error nak with a growing, capped delay
+// (Policy). Transient failures are never dropped by delivery counts:
+// paddock's consumers have no MaxDeliver, the handler's Policy alone
+// decides when to give up. Long handlers keep their message alive with
+// InProgress heartbeats.
 package consume
 
 import (
@@ -21,7 +26,8 @@ import (
 // least once.
 type Handler func(ctx context.Context, msg jetstream.Msg) error
 
-// RetryError asks for redelivery after After.
+// RetryError asks for redelivery after After (the handler knows when,
+// e.g. an upstream's Retry-After).
 type RetryError struct {
 	After time.Duration
 	Err   error
@@ -33,14 +39,29 @@ func (e *RetryError) Unwrap() error { return e.Err }
 // Retry wraps err so the message is redelivered after d.
 func Retry(d time.Duration, err error) error { return &RetryError{After: d, Err: err} }
 
+// DownError says a dependency the handler needs is unreachable: the
+// message is retried with the Policy's growing delay, and Dependency
+// names the outage in logs, metrics and 'paddock status'.
+type DownError struct {
+	Dependency string // "postgresql", "nats", "archive", ...
+	Err        error
+}
+
+func (e *DownError) Error() string { return fmt.Sprintf("%s unreachable: %v", e.Dependency, e.Err) }
+func (e *DownError) Unwrap() error { return e.Err }
+
+// Down wraps err, a failure to reach dependency, so the message backs off
+// until the dependency is back (within the retry budget).
+func Down(dependency string, err error) error { return &DownError{Dependency: dependency, Err: err} }
+
 // PermanentError means the message can never be processed; it is
-// terminated (and lands in the advisory stream with the reason).
+// dead-lettered with the reason and terminated.
 type PermanentError struct{ Err error }
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// Permanent wraps err so the message is terminated.
+// Permanent wraps err so the message is dead-lettered and terminated.
 func Permanent(err error) error { return &PermanentError{Err: err} }
 
 // Options tune Run.
@@ -49,6 +70,14 @@ type Options struct {
 	Concurrency int
 	// Heartbeat is the InProgress interval; 0 = none.
 	Heartbeat time.Duration
+	// Name is the durable consumer's name, as dead letters, metrics and
+	// logs name it.
+	Name string
+	// DeadLetters publishes given-up messages to the DLQ stream; nil
+	// terminates them with a log line only.
+	DeadLetters jetstream.JetStream
+	// Policy is how failures are retried and when they are given up.
+	Policy Policy
 }
 
 // Run consumes c with h until ctx ends, then drains: messages in hand are
@@ -56,6 +85,14 @@ type Options struct {
 func Run(ctx context.Context, c jetstream.Consumer, h Handler, log *slog.Logger, o Options) error {
 	if o.Concurrency < 1 {
 		o.Concurrency = 1
+	}
+	s := &settler{name: o.Name, js: o.DeadLetters, policy: o.Policy.withDefaults(), log: log, heartbeat: o.Heartbeat,
+		backoff: newBackoffs(o.Name, o.DeadLetters, log)}
+	if s.name == "" {
+		if info := c.CachedInfo(); info != nil {
+			s.name = info.Name
+			s.backoff.consumer = info.Name
+		}
 	}
 	var wg sync.WaitGroup
 	for i := 0; i < o.Concurrency; i++ {
@@ -89,23 +126,34 @@ func Run(ctx context.Context, c jetstream.Consumer, h Handler, log *slog.Logger,
 					}
 					continue
 				}
-				handle(ctx, msg, h, log, o.Heartbeat)
+				s.handle(ctx, msg, h)
 			}
 		}()
 	}
 	wg.Wait()
+	s.backoff.clear(context.WithoutCancel(ctx))
 	return nil
 }
 
+// settler settles the messages of one consumer.
+type settler struct {
+	name      string
+	js        jetstream.JetStream
+	policy    Policy
+	log       *slog.Logger
+	heartbeat time.Duration
+	backoff   *backoffs
+}
+
 // handle runs h on msg and settles the message.
-func handle(ctx context.Context, msg jetstream.Msg, h Handler, log *slog.Logger, heartbeat time.Duration) {
+func (s *settler) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 	// The handler gets a context that outlives shutdown so that work in
 	// hand finishes; drain waits for it.
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	if heartbeat > 0 {
+	if s.heartbeat > 0 {
 		go func() {
-			t := time.NewTicker(heartbeat)
+			t := time.NewTicker(s.heartbeat)
 			defer t.Stop()
 			for {
 				select {
@@ -118,38 +166,75 @@ func handle(ctx context.Context, msg jetstream.Msg, h Handler, log *slog.Logger,
 		}()
 	}
 	err := safe(hctx, msg, h)
-	var retry *RetryError
-	var perm *PermanentError
-	switch {
-	case err == nil:
-		if aerr := msg.DoubleAck(hctx); aerr != nil {
-			log.Warn("consume: ack", "subject", msg.Subject(), "err", aerr)
-		}
-	case errors.As(err, &perm):
-		log.Error("message terminated", "subject", msg.Subject(), "err", err)
-		_ = msg.TermWithReason(truncate(err.Error(), 200))
-	case errors.As(err, &retry):
-		log.Info("message retried", "subject", msg.Subject(), "after", retry.After, "err", retry.Err)
-		_ = msg.NakWithDelay(retry.After)
-	default:
-		n := uint64(1)
-		if md, merr := msg.Metadata(); merr == nil {
-			n = md.NumDelivered
-		}
-		d := time.Duration(min(n*n, 60)) * time.Second
-		log.Warn("message failed, will retry", "subject", msg.Subject(), "delivery", n, "after", d, "err", err)
-		_ = msg.NakWithDelay(d)
+	md, merr := msg.Metadata()
+	var seq, delivery uint64 = 0, 1
+	if merr == nil {
+		seq, delivery = md.Sequence.Stream, md.NumDelivered
 	}
+	if err == nil {
+		if aerr := msg.DoubleAck(hctx); aerr != nil {
+			s.log.Warn("consume: ack", "subject", msg.Subject(), "err", aerr)
+		}
+		s.backoff.done(hctx, seq)
+		return
+	}
+	d := s.decide(err, delivery, s.backoff.since(seq))
+	if d.giveUp != "" {
+		s.deadLetter(hctx, msg, md, seq, delivery, d, err)
+		return
+	}
+	s.backoff.failed(hctx, seq, d.reason, err)
+	countRetry(s.name, d.reason)
+	if delivery&(delivery-1) == 0 {
+		// The first failure, then every power of two: a long outage logs
+		// a few lines per message, and the consumer's summary each minute
+		// (backoffs).
+		s.log.Warn("message failed, will retry", "consumer", s.name, "subject", msg.Subject(), "delivery", delivery,
+			"after", d.after, "reason", d.reason, "err", err)
+	} else {
+		s.log.Debug("message failed, will retry", "consumer", s.name, "subject", msg.Subject(), "delivery", delivery,
+			"after", d.after, "reason", d.reason, "err", err)
+	}
+	_ = msg.NakWithDelay(d.after)
+}
+
+// deadLetter publishes msg to the DLQ stream with why it was given up,
+// then terminates it. When the DLQ cannot take it, the message is handed
+// back instead: nothing is dropped.
+func (s *settler) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, seq, delivery uint64, d decision, err error) {
+	reason := d.giveUp + ": " + err.Error()
+	if s.js != nil {
+		if perr := publishDeadLetter(ctx, s.js, s.name, msg, md, delivery, reason); perr != nil {
+			after := s.policy.delay(delivery)
+			s.log.Error("message given up but not dead-lettered: the DLQ stream cannot take it, retrying",
+				"consumer", s.name, "subject", msg.Subject(), "after", after, "reason", reason, "err", perr)
+			s.backoff.failed(ctx, seq, "nats", perr)
+			countRetry(s.name, "nats")
+			_ = msg.NakWithDelay(after)
+			return
+		}
+	}
+	s.backoff.done(ctx, seq)
+	countDeadLetter(s.name, d.class)
+	s.log.Error("message dead-lettered", "consumer", s.name, "subject", msg.Subject(), "delivery", delivery,
+		"why", d.class, "err", truncate(err.Error(), 2000), "dlq", s.js != nil)
+	_ = msg.TermWithReason(truncate(reason, 200))
 }
 
 func safe(ctx context.Context, msg jetstream.Msg, h Handler) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			err = &panicError{fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
 		}
 	}()
 	return h(ctx, msg)
 }
+
+// panicError is a handler's recovered panic.
+type panicError struct{ err error }
+
+func (e *panicError) Error() string { return e.err.Error() }
+func (e *panicError) Unwrap() error { return e.err }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

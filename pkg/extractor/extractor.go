@@ -48,6 +48,7 @@ type Extractor struct {
 	js    jetstream.JetStream
 	src   Source
 	log   *slog.Logger
+	retry consume.Policy
 }
 
 // New returns an extractor of kind.
@@ -63,8 +64,14 @@ func (x *Extractor) Run(ctx context.Context, concurrency int) error {
 	}
 	x.bound.Store(true)
 	defer x.bound.Store(false)
-	return consume.Run(ctx, c, x.Handle, x.log, consume.Options{Concurrency: concurrency, Heartbeat: 20 * time.Second})
+	return consume.Run(ctx, c, x.Handle, x.log, consume.Options{Concurrency: concurrency, Heartbeat: 20 * time.Second,
+		Name: streams.ExtractorConsumer(x.spec.Name), DeadLetters: x.js, Policy: x.retry})
 }
+
+// SetRetry sets how long and how often a manifest is retried through an
+// outage of PostgreSQL, the archive or NATS before it is dead-lettered;
+// consume.DefaultPolicy() when never set. Call it before Run.
+func (x *Extractor) SetRetry(p consume.Policy) { x.retry = p }
 
 // Ready is the extractor's readiness: its consumer is bound.
 func (x *Extractor) Ready() ops.Check { return ops.Bound("extract-"+x.spec.Name, &x.bound) }
@@ -106,7 +113,7 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 	if reason, status := x.availability(m); status != "" {
 		o.Status, o.Reason = status, reason
 		if err := x.ledger(ctx, x.pool, s, o); err != nil {
-			o.err = consume.Retry(2*time.Second, err)
+			o.err = consume.Down("postgresql", err)
 		}
 		return o
 	}
@@ -120,7 +127,7 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 			return o
 		}
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			o.err = consume.Retry(2*time.Second, fmt.Errorf("extractor: ledger: %w", err))
+			o.err = consume.Down("postgresql", fmt.Errorf("extractor: ledger: %w", err))
 			return o
 		}
 	}
@@ -137,7 +144,7 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		}
 		body, _, err := x.src.Get(ctx, f.Object, f.SHA256)
 		if err != nil {
-			o.err = consume.Retry(2*time.Second, err)
+			o.err = consume.Down("archive", err)
 			return o
 		}
 		feeds[need.Name()] = body
@@ -168,7 +175,7 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		return x.invalid(ctx, s, o, err)
 	}
 	if err != nil {
-		o.err = consume.Retry(2*time.Second, fmt.Errorf("extractor: store %s of %s: %w", x.spec.Name, s.SessionKey, err))
+		o.err = consume.Down("postgresql", fmt.Errorf("extractor: store %s of %s: %w", x.spec.Name, s.SessionKey, err))
 	}
 	return o
 }
@@ -179,7 +186,7 @@ func (x *Extractor) invalid(ctx context.Context, s kind.Session, o *outcome, err
 	o.Status, o.Rows = streams.StatusFailed, 0
 	o.Reason = err.Error() + " (the archived response is kept: import again with --refetch to ask the upstream anew)"
 	if err := x.ledger(ctx, x.pool, s, o); err != nil {
-		o.err = consume.Retry(2*time.Second, err)
+		o.err = consume.Down("postgresql", err)
 	}
 	return o
 }
@@ -233,7 +240,7 @@ func (x *Extractor) report(ctx context.Context, m *streams.Manifest, e streams.E
 	subj := streams.Extracted(x.spec.Name, m.SessionKey)
 	_, err := x.js.Publish(ctx, subj, streams.Encode(e), jetstream.WithMsgID(streams.MsgID(e.RunID, subj, e.Digest, e.Status, m.Force)))
 	if err != nil {
-		return consume.Retry(time.Second, fmt.Errorf("extractor: report %s: %w", subj, err))
+		return consume.Down("nats", fmt.Errorf("extractor: report %s: %w", subj, err))
 	}
 	x.log.Info("extracted", "session", m.SessionKey, "status", e.Status, "rows", e.Rows, "reason", e.Reason, "run_id", e.RunID)
 	return nil

@@ -7,14 +7,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/envconf"
 	"github.com/paddock-f1/paddock/pkg/kind"
 	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/logging"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -26,10 +29,14 @@ type Config struct {
 	HTTPAddr    string // /healthz and /metrics
 	Concurrency int    // messages handled at once by this instance
 	Replicas    int    // stream replicas on a JetStream cluster; 0 = 1
+	// RetryFor is how long a manifest is retried through an outage
+	// (PostgreSQL, the archive, NATS) before it is dead-lettered.
+	RetryFor time.Duration
 }
 
 // LoadConfig reads NATS_URL, DATABASE_URL, PADDOCK_HTTP_ADDR (default
-// httpAddr), PADDOCK_CONCURRENCY (default 4) and PADDOCK_STREAM_REPLICAS.
+// httpAddr), PADDOCK_CONCURRENCY (default 4), PADDOCK_STREAM_REPLICAS and
+// PADDOCK_RETRY_FOR (default 6h).
 func LoadConfig(httpAddr string) (Config, error) {
 	r := envconf.New()
 	c := Config{
@@ -38,6 +45,7 @@ func LoadConfig(httpAddr string) (Config, error) {
 		HTTPAddr:    r.String("PADDOCK_HTTP_ADDR", httpAddr),
 		Concurrency: r.Int("PADDOCK_CONCURRENCY", 4),
 		Replicas:    r.Int("PADDOCK_STREAM_REPLICAS", 0),
+		RetryFor:    r.Duration("PADDOCK_RETRY_FOR", consume.DefaultPolicy().For),
 	}
 	return c, r.Err()
 }
@@ -48,7 +56,7 @@ func LoadConfig(httpAddr string) (Config, error) {
 // manifests, draining the messages in hand at the end.
 func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error {
 	name := k.Spec().Name
-	log.Info("starting", "kind", name, "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
+	log.Info("starting", "kind", name, "nats_url", secret.Mask(cfg.NATSURL), "database_url", store.MaskURL(cfg.DatabaseURL),
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
@@ -71,6 +79,7 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 
 	// The extractor and its ops endpoints.
 	x := New(k, pool, js, arc, log)
+	x.SetRetry(consume.Policy{For: cfg.RetryFor})
 	errs := make(chan error, 1)
 	go func() {
 		errs <- ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), pool.Ping, x.Ready()), log)

@@ -6,10 +6,20 @@
 // The package only turns bytes into [Line] values; it does not know any feed's
 // schema. [Merge] applies a feed's patches to rebuild its full state.
 //
+// A kind takes a feed whole or not at all: it decodes with [Whole] (or a
+// [Scanner]), which fail on the first line that does not decode with a
+// [*FormatError] naming the feed, the line and why. The defects tolerated
+// are those of real archive bodies that lose nothing: a leading UTF-8 BOM,
+// CRLF or LF line ends, the empty text after the last line end, and a
+// last line without a line end that decodes. Blank lines are the one
+// defect tolerated by skipping a line: [BlankLines] counts them, so an
+// outcome can say how many lines it skipped. A truncated last line (no
+// line end, not a whole payload) is a bad line, never tolerated.
+//
 // Compatibility with FastF1 (fastf1/_api.py fetch_page/parse), whose output is
 // the project's reference:
-//   - Lines that cannot be decoded are skipped and reported (FastF1 skips them
-//     with a warning) in [Stream.Skipped].
+//   - [Decode] skips lines that cannot be decoded and reports them in
+//     [Stream.Skipped] (FastF1 drops them); kinds use [Whole], which fails.
 //   - FastF1 splits on CRLF only and always discards the text after the last
 //     CRLF. Decode also accepts LF-only bodies, and keeps an unterminated
 //     last line when it decodes (it is reported in Skipped when it does not).
@@ -91,9 +101,12 @@ func (s *Stream) Monotonic() (ok bool, firstBad int) {
 	return true, -1
 }
 
-// FormatError is returned by Decode when a body as a whole is unusable:
-// it is empty, or none of its lines decodes.
+// FormatError is returned when a body is unusable: by Decode when it is
+// empty or none of its lines decodes, by Whole and a Scanner for its first
+// line that does not decode.
 type FormatError struct {
+	// Feed names the feed ("TimingData.jsonStream"); empty when unknown.
+	Feed string
 	// Reason describes the problem.
 	Reason string
 	// Line is the 1-based number of the first offending line, or 0 when the
@@ -101,12 +114,44 @@ type FormatError struct {
 	Line int
 }
 
-// Error implements error.
+// Error implements error: "TimingData.jsonStream line 12: reason" ("livetiming:
+// jsonStream line 12: reason" when the feed is unknown), or without a line
+// number when the problem is not a line's.
 func (e *FormatError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("livetiming: invalid jsonStream: %s (first bad line %d)", e.Reason, e.Line)
+	feed := e.Feed
+	if feed == "" {
+		feed = "livetiming: jsonStream"
 	}
-	return "livetiming: invalid jsonStream: " + e.Reason
+	if e.Line > 0 {
+		return fmt.Sprintf("%s line %d: %s", feed, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", feed, e.Reason)
+}
+
+// Whole decodes the body of the feed named feed (its manifest name, e.g.
+// "TimingData.jsonStream"; compressed when [IsCompressed]) as a kind takes
+// it: every non-blank line, or an error. The first line that does not
+// decode fails it with a *FormatError naming the feed, the line and why
+// (and how many more lines do not decode); so do an empty body and one of
+// blank lines only. Blank lines are skipped: count them with [BlankLines].
+func Whole(feed string, body []byte) (*Stream, error) {
+	s, err := Decode(body, IsCompressed(feed))
+	if err != nil {
+		var fe *FormatError
+		if errors.As(err, &fe) {
+			fe.Feed = feed
+		}
+		return nil, err
+	}
+	if len(s.Skipped) > 0 {
+		first := s.Skipped[0]
+		reason := first.Reason
+		if n := len(s.Skipped) - 1; n > 0 {
+			reason += fmt.Sprintf(" (and %d more of its %d lines do not decode)", n, len(s.Skipped)+len(s.Lines))
+		}
+		return nil, &FormatError{Feed: feed, Line: first.Line, Reason: reason}
+	}
+	return s, nil
 }
 
 // FormatOffset writes a stream offset as the feeds do ("01:02:03.456"),
@@ -186,10 +231,11 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 	for len(body) > 0 {
 		lineNo++
 		var raw []byte
+		unterminated := false
 		if i := bytes.IndexByte(body, '\n'); i >= 0 {
 			raw, body = body[:i], body[i+1:]
 		} else {
-			raw, body = body, nil
+			raw, body, unterminated = body, nil, true
 		}
 		raw = bytes.TrimSuffix(raw, []byte{'\r'})
 		if len(bytes.TrimSpace(raw)) == 0 {
@@ -197,6 +243,9 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 		}
 		ln, reason := decodeLine(raw, compressed, &inflater)
 		if reason != "" {
+			if unterminated && !strings.Contains(reason, "truncated") {
+				reason = "truncated (the body ends in this line, without a line end): " + reason
+			}
 			s.Skipped = append(s.Skipped, LineError{Line: lineNo, Reason: reason})
 			continue
 		}

@@ -92,7 +92,8 @@ func (l *Loader) Run(ctx context.Context) error {
 	}
 	l.bound.Store(true)
 	defer l.bound.Store(false)
-	return consume.Run(ctx, c, l.Handle, l.log, consume.Options{Concurrency: 1, Heartbeat: cfg.AckWait / 3})
+	return consume.Run(ctx, c, l.Handle, l.log, consume.Options{Concurrency: 1, Heartbeat: cfg.AckWait / 3,
+		Name: streams.LoaderConsumer, DeadLetters: l.js})
 }
 
 // Ready is the loader's readiness: its consumer is bound.

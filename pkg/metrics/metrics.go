@@ -100,6 +100,30 @@ var (
 		Buckets: prometheus.ExponentialBuckets(0.5, 3, 10),
 	})
 
+	// Retries counts failed deliveries handed back to be retried, by
+	// consumer and reason (the dependency down: postgresql, nats, archive;
+	// retry: the handler asked for a delay; panic; error). BackingOff is
+	// the messages a consumer is retrying now, BackingOffSince when the
+	// oldest of them first failed (Unix seconds; 0 when none), and
+	// DeadLetters the messages given up to the DLQ stream, by consumer and
+	// why (permanent, panic, retry-budget). Package consume keeps them.
+	Retries = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_retries_total",
+		Help: "Failed deliveries handed back to be retried, by consumer and reason (postgresql, nats, archive, retry, panic, error).",
+	}, []string{"consumer", "reason"})
+	BackingOff = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "paddock_backing_off_messages",
+		Help: "Messages the consumer is retrying after failures.",
+	}, []string{"consumer"})
+	BackingOffSince = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "paddock_backing_off_since_seconds",
+		Help: "Unix time the oldest message the consumer is retrying first failed; 0 when none.",
+	}, []string{"consumer"})
+	DeadLetters = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "paddock_dead_letters_total",
+		Help: "Messages given up to the DLQ stream, by consumer and why (permanent, panic, retry-budget).",
+	}, []string{"consumer", "why"})
+
 	// SlackPosts counts the notifier's posts by result (ok, failed).
 	SlackPosts = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "paddock_slack_posts_total",

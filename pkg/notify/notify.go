@@ -82,7 +82,8 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	n.bound.Store(true)
 	defer n.bound.Store(false)
-	return consume.Run(ctx, c, n.Handle, n.log, consume.Options{Concurrency: 1})
+	return consume.Run(ctx, c, n.Handle, n.log, consume.Options{Concurrency: 1,
+		Name: streams.NotifierConsumer, DeadLetters: n.js})
 }
 
 // Ready is the notifier's readiness: its consumer is bound.

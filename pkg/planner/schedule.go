@@ -61,7 +61,8 @@ func (p *Planner) consumeSchedules(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return consume.Run(ctx, c, p.HandleSchedule, p.log, consume.Options{Concurrency: 1})
+	return consume.Run(ctx, c, p.HandleSchedule, p.log, consume.Options{Concurrency: 1,
+		Name: streams.ScheduleConsumer, DeadLetters: p.js})
 }
 
 // HandleSchedule merges the schedule sources of a manifest and writes the

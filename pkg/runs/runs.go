@@ -35,6 +35,7 @@ type Accountant struct {
 	pool  *pgxpool.Pool
 	js    jetstream.JetStream
 	log   *slog.Logger
+	retry consume.Policy // how long a message is retried before it is dead-lettered (SetRetry)
 }
 
 // New returns an accountant.
@@ -104,7 +105,8 @@ func (a *Accountant) Run(ctx context.Context) error {
 	}
 	a.bound.Store(true)
 	defer a.bound.Store(false)
-	return consume.Run(ctx, c, a.handleInOrder, a.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second})
+	return consume.Run(ctx, c, a.handleInOrder, a.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second,
+		Name: streams.RunsConsumer, DeadLetters: a.js, Policy: a.retry})
 }
 
 // Ready is run accounting's readiness: its consumer is bound.

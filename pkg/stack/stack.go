@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/extractor"
 	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/kinds"
@@ -58,6 +59,9 @@ type Config struct {
 	// SlackWebhookURL receives the notifications of runs planned with
 	// Notify; without it they are logged.
 	SlackWebhookURL string
+	// Retry is how extractors and run accounting retry through an outage
+	// before dead-lettering; zero fields take consume.DefaultPolicy's.
+	Retry consume.Policy
 }
 
 // Service names; each kind's extractor is ExtractorService(kind).
@@ -175,10 +179,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		return false
 	}
 	acc := runs.New(st.Pool, st.JS, log.With("service", "runs"))
+	acc.SetRetry(cfg.Retry)
 	if want(ServicePlanner) {
 		p := planner.New(cfg.Planner, st.NC, st.JS, st.Pool, st.Archive, st.Governor, acc, log.With("service", ServicePlanner))
 		st.goRun(ServicePlanner, func() error { return p.Serve(rctx) })
 		st.goRun("runs", func() error { return acc.Run(rctx) })
+		st.goRun("runs-dlq", func() error { return acc.RunDeadLetters(rctx) })
 		st.ready = append(st.ready, acc.Ready())
 	}
 	if want(ServicePlanner) {
@@ -208,6 +214,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	for _, k := range kinds.All() {
 		if name := ExtractorService(k.Spec().Name); want(name) {
 			x := extractor.New(k, st.Pool, st.JS, st.Archive, log.With("service", name))
+			x.SetRetry(cfg.Retry)
 			st.goRun(name, func() error { return x.Run(rctx, n) })
 			st.ready = append(st.ready, x.Ready())
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/envconf"
 	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/kinds"
@@ -26,6 +27,7 @@ type config struct {
 	ScheduleWait time.Duration
 	Migrate      bool
 	Quota        governor.Config
+	RetryFor     time.Duration // PADDOCK_RETRY_FOR: run accounting's retry budget before dead-lettering
 }
 
 func loadConfig() (config, error) {
@@ -37,6 +39,7 @@ func loadConfig() (config, error) {
 		ScheduleWait: r.Duration("PADDOCK_SCHEDULE_WAIT", 2*time.Minute),
 		Migrate:      r.String("PADDOCK_MIGRATE", "true") == "true",
 		Quota:        r.Quota(),
+		RetryFor:     r.Duration("PADDOCK_RETRY_FOR", consume.DefaultPolicy().For),
 	}
 	return c, r.Err()
 }
@@ -75,12 +78,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	acc := runs.New(pool, js, log)
+	acc.SetRetry(consume.Policy{For: cfg.RetryFor})
 	p := planner.New(planner.Config{ScheduleWait: cfg.ScheduleWait}, nc, js, pool, arc, gov, acc, log)
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	for _, f := range []func() error{
 		func() error { return p.Serve(ctx) },
 		func() error { return acc.Run(ctx) },
+		func() error { return acc.RunDeadLetters(ctx) },
 		func() error {
 			return ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), pool.Ping, acc.Ready()), log)
 		},

@@ -83,9 +83,9 @@ type Driver struct {
 // It returns an error naming the DriverList stream when the body has no
 // decodable line or no driver is declared within NewDriverCutoff.
 func Parse(body []byte) ([]Driver, error) {
-	stream, err := livetiming.Decode(body, false)
+	stream, err := livetiming.Whole("DriverList.jsonStream", body)
 	if err != nil {
-		return nil, fmt.Errorf("drivers: DriverList: %w", err)
+		return nil, fmt.Errorf("drivers: %w", err)
 	}
 	state := map[string]any{}
 	objects := 0
@@ -107,7 +107,7 @@ func Parse(body []byte) ([]Driver, error) {
 		livetiming.Merge(state, patch)
 	}
 	if objects == 0 {
-		return nil, fmt.Errorf("drivers: DriverList: no line holds a JSON object")
+		return nil, fmt.Errorf("drivers: DriverList.jsonStream: no line holds a JSON object")
 	}
 	ds := make([]Driver, 0, len(state))
 	for key, v := range state {
@@ -118,7 +118,7 @@ func Parse(body []byte) ([]Driver, error) {
 		ds = append(ds, toDriver(key, entry))
 	}
 	if len(ds) == 0 {
-		return nil, fmt.Errorf("drivers: DriverList: no driver declared within %v", NewDriverCutoff)
+		return nil, fmt.Errorf("drivers: DriverList.jsonStream: no driver declared within %v", NewDriverCutoff)
 	}
 	sort.Slice(ds, func(i, j int) bool { return lessNumber(ds[i].Number, ds[j].Number) })
 	return ds, nil

@@ -211,8 +211,8 @@ func TestParseErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse = %+v, want error", ds)
 			}
-			if !strings.HasPrefix(err.Error(), "drivers: DriverList: ") || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("error %q, want prefix \"drivers: DriverList: \" and %q", err, tc.wantErr)
+			if !strings.HasPrefix(err.Error(), "drivers: DriverList.jsonStream") || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %q, want prefix \"drivers: DriverList.jsonStream\" and %q", err, tc.wantErr)
 			}
 		})
 	}

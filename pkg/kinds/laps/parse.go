@@ -120,11 +120,12 @@ type feedLine struct {
 	raw json.RawMessage
 }
 
-// decodeFeed decodes a jsonStream body; name is used in errors.
+// decodeFeed decodes the jsonStream body of feed name ("TimingData") whole
+// (see livetiming.Whole): a line that does not decode fails it.
 func decodeFeed(name string, body []byte) ([]feedLine, error) {
-	st, err := livetiming.Decode(body, false)
+	st, err := livetiming.Whole(name+".jsonStream", body)
 	if err != nil {
-		return nil, fmt.Errorf("laps: decode %s: %w", name, err)
+		return nil, fmt.Errorf("laps: %w", err)
 	}
 	out := make([]feedLine, 0, len(st.Lines))
 	for _, l := range st.Lines {

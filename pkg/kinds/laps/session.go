@@ -64,6 +64,7 @@ func (s *session) qualiLike() bool {
 type session struct {
 	in          Input
 	warnings    []string
+	feedErr     error // the first optional feed that did not decode whole
 	status      []status
 	start       dur
 	totalLaps   int // 0 = unknown
@@ -83,9 +84,11 @@ func (s *session) warn(format string, args ...any) {
 }
 
 // Derive computes FastF1's Laps table for one session from its raw feeds.
-// Optional feeds that are nil or undecodable are treated as FastF1 treats an
-// unavailable feed (the dependent step is skipped and a warning recorded).
-// It returns an error only when TimingData is absent or undecodable.
+// Optional feeds that are nil are treated as FastF1 treats an unavailable
+// feed (the dependent step is skipped and a warning recorded). It returns
+// an error when TimingData is absent, and when any feed given has a line
+// that does not decode (a *livetiming.FormatError naming the feed and the
+// line): laps are derived from whole feeds or not at all.
 func Derive(in Input) (*Result, error) {
 	if len(in.TimingData) == 0 {
 		return nil, fmt.Errorf("laps: derive %d %s: no TimingData", in.Year, in.Session)
@@ -102,7 +105,7 @@ func Derive(in Input) (*Result, error) {
 	s.loadLapCount()
 	if in.TimingAppData != nil {
 		if s.tyres, err = TyreStage(in.TimingAppData); err != nil {
-			s.warn("Failed to load timing app data: %v", err)
+			return nil, fmt.Errorf("laps: derive %d %s: %w", in.Year, in.Session, err)
 		}
 	}
 	s.buildLaps()
@@ -113,6 +116,9 @@ func Derive(in Input) (*Result, error) {
 	s.retiredOnTrack()
 	s.loadRCM()
 	s.markDeleted()
+	if s.feedErr != nil {
+		return nil, fmt.Errorf("laps: derive %d %s: %w", in.Year, in.Session, s.feedErr)
+	}
 	out := &Result{Warnings: s.warnings, Laps: make([]Lap, len(s.laps))}
 	for i := range s.laps {
 		out.Laps[i] = s.laps[i].public()
@@ -154,7 +160,9 @@ func (l *sLap) public() Lap {
 	return out
 }
 
-// optionalFeed decodes an optional feed, recording a warning on failure.
+// optionalFeed decodes an optional feed, recording a warning when it is
+// not available; one that does not decode whole is kept in s.feedErr (the
+// first such), which fails Derive.
 func (s *session) optionalFeed(name string, body []byte) []feedLine {
 	if body == nil {
 		s.warn("Failed to load %s: not available", name)
@@ -162,7 +170,9 @@ func (s *session) optionalFeed(name string, body []byte) []feedLine {
 	}
 	lines, err := decodeFeed(name, body)
 	if err != nil {
-		s.warn("Failed to load %s: %v", name, err)
+		if s.feedErr == nil {
+			s.feedErr = err
+		}
 		return nil
 	}
 	return lines

@@ -73,8 +73,8 @@ type Message struct {
 	Lap *int
 }
 
-// Parse decodes a RaceControlMessages.jsonStream body (see
-// [livetiming.Decode]) into messages in feed order.
+// Parse decodes a RaceControlMessages.jsonStream body whole (see
+// [livetiming.Whole]) into messages in feed order.
 //
 // Parse fails when the body is empty, when any line does not decode (the
 // error wraps a *livetiming.FormatError naming the first bad line and its
@@ -86,17 +86,9 @@ type Message struct {
 // string field holds an object or array (FastF1 would store its Python repr).
 // A body with lines but no message gives no rows and no error.
 func Parse(body []byte) ([]Message, error) {
-	s, err := livetiming.Decode(body, false)
+	s, err := livetiming.Whole(Feed, body)
 	if err != nil {
-		return nil, fmt.Errorf("racecontrol: decode %s: %w", Feed, err)
-	}
-	if len(s.Skipped) > 0 {
-		first := s.Skipped[0]
-		return nil, fmt.Errorf("racecontrol: decode %s: %w", Feed, &livetiming.FormatError{
-			Reason: fmt.Sprintf("%d of %d lines do not decode; first: %s",
-				len(s.Skipped), len(s.Skipped)+len(s.Lines), first.Reason),
-			Line: first.Line,
-		})
+		return nil, fmt.Errorf("racecontrol: %w", err)
 	}
 	var out []Message
 	for i, l := range s.Lines {

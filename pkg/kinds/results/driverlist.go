@@ -92,7 +92,7 @@ func pyText(s *string) string {
 // value was a JSON string. A driver's number is its RacingNumber when that
 // is a non-empty string, else its key in the stream (as drivers.Parse).
 func declarations(body []byte) (order []string, sent map[string]map[string]bool, err error) {
-	stream, err := livetiming.Decode(body, false)
+	stream, err := livetiming.Whole("DriverList.jsonStream", body)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -40,7 +40,7 @@ type Change struct {
 	Message string
 }
 
-// Parse decodes a TrackStatus.jsonStream body (see [livetiming.Decode])
+// Parse decodes a TrackStatus.jsonStream body whole (see [livetiming.Whole])
 // into changes in line order.
 //
 // Parse fails when the body is empty or any line does not decode (the error
@@ -49,17 +49,9 @@ type Change struct {
 // neither a string nor null (FastF1 would keep the raw JSON value). A body
 // with no object line gives no rows and no error.
 func Parse(body []byte) ([]Change, error) {
-	s, err := livetiming.Decode(body, false)
+	s, err := livetiming.Whole(Feed, body)
 	if err != nil {
-		return nil, fmt.Errorf("trackstatus: decode %s: %w", Feed, err)
-	}
-	if len(s.Skipped) > 0 {
-		first := s.Skipped[0]
-		return nil, fmt.Errorf("trackstatus: decode %s: %w", Feed, &livetiming.FormatError{
-			Reason: fmt.Sprintf("%d of %d lines do not decode; first: %s",
-				len(s.Skipped), len(s.Skipped)+len(s.Lines), first.Reason),
-			Line: first.Line,
-		})
+		return nil, fmt.Errorf("trackstatus: %w", err)
 	}
 	out := make([]Change, 0, len(s.Lines))
 	for i, l := range s.Lines {

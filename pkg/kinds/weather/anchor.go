@@ -28,12 +28,13 @@ import (
 // (the estimate can only be late, never early, while the assumptions hold).
 //
 // ok is false when no message has a usable Utc. err wraps the
-// *livetiming.FormatError when the body is empty or has no decodable line.
-// Lines and messages that cannot be read are ignored.
+// *livetiming.FormatError when the body is empty or a line does not decode
+// (see livetiming.Whole). Lines that are not objects with messages, and
+// messages without a usable Utc, are ignored.
 func Anchor(rcmBody []byte) (t0 time.Time, ok bool, err error) {
-	s, err := livetiming.Decode(rcmBody, false)
+	s, err := livetiming.Whole(feedRCM, rcmBody)
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("weather: anchor: decode RaceControlMessages stream: %w", err)
+		return time.Time{}, false, fmt.Errorf("weather: anchor: %w", err)
 	}
 	for _, l := range s.Lines {
 		var line struct {

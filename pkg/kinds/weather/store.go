@@ -47,11 +47,17 @@ func Kind() kind.Kind {
 func parseFeeds(_ kind.Session, feeds kind.Feeds) ([]Sample, error) {
 	samples, err := Parse(feeds[feedWeather])
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", feedWeather, err)
+		return nil, err
 	}
 	if rcm, ok := feeds[feedRCM]; ok {
-		// A clock we cannot read leaves UTC empty; the samples stand.
-		if t0, ok, err := Anchor(rcm); err == nil && ok {
+		// A feed without a usable Utc leaves UTC empty; one that does not
+		// decode whole fails the kind, as the clock would be read from
+		// part of it.
+		t0, ok, err := Anchor(rcm)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			WithUTC(samples, t0)
 		}
 	}

@@ -75,15 +75,14 @@ const (
 	fieldWindSpeed     = "WindSpeed"
 )
 
-// Parse decodes a WeatherData.jsonStream body (see [livetiming.Decode]) into
-// samples in line order. It returns an error wrapping the
-// *livetiming.FormatError when the body is empty or no line decodes; lines
-// that do not decode are dropped (use [FromStream] on a decoded stream to see
-// them in Stream.Skipped).
+// Parse decodes a WeatherData.jsonStream body whole (see
+// [livetiming.Whole]) into samples in line order. It returns an error
+// wrapping the *livetiming.FormatError, which names the line and why, when
+// the body is empty or any line does not decode: no sample is dropped.
 func Parse(body []byte) ([]Sample, error) {
-	s, err := livetiming.Decode(body, false)
+	s, err := livetiming.Whole(feedWeather, body)
 	if err != nil {
-		return nil, fmt.Errorf("weather: decode WeatherData stream: %w", err)
+		return nil, fmt.Errorf("weather: %w", err)
 	}
 	return FromStream(s), nil
 }

@@ -1,0 +1,96 @@
+package runs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/paddock-f1/paddock/pkg/consume"
+	"github.com/paddock-f1/paddock/streams"
+)
+
+// SetRetry sets how long run accounting retries an event through an
+// outage before it is dead-lettered; consume.DefaultPolicy() when never
+// set. Call it before Run.
+func (a *Accountant) SetRetry(p consume.Policy) { a.retry = p }
+
+// RunDeadLetters consumes the DLQ stream until ctx ends: every dead letter
+// that belongs to a run fails that run's affected (session, kind) items
+// with the reason, so the run completes and says what was given up. It
+// never gives up a dead letter itself: it waits out any outage.
+func (a *Accountant) RunDeadLetters(ctx context.Context) error {
+	c, err := streams.Consumer(ctx, a.js, streams.DeadLetterConsumer)
+	if err != nil {
+		return err
+	}
+	return consume.Run(ctx, c, a.HandleDeadLetter, a.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second,
+		Name: streams.DeadLetterConsumer, Policy: consume.Policy{First: a.retry.First, Max: a.retry.Max, For: -1}})
+}
+
+// HandleDeadLetter applies one message of the DLQ stream.
+func (a *Accountant) HandleDeadLetter(ctx context.Context, msg jetstream.Msg) error {
+	d, err := streams.ParseDeadLetter(msg.Headers(), msg.Data())
+	if err != nil {
+		a.log.Error("runs: a DLQ message without its dead-letter headers is left as it is", "subject", msg.Subject(), "err", err)
+		return nil
+	}
+	seq := uint64(0)
+	if md, err := msg.Metadata(); err == nil {
+		seq = md.Sequence.Stream
+	}
+	runID, key, kinds := affected(d)
+	if runID == "" || len(kinds) == 0 {
+		a.log.Warn("dead letter outside any run's items", "consumer", d.Consumer, "subject", d.Subject, "reason", d.Reason, "dlq_seq", seq)
+		return nil
+	}
+	reason := fmt.Sprintf("dead-lettered by %s: %s (paddock dlq replay %d sends it again)", d.Consumer, d.Reason, seq)
+	if err := a.DeadLettered(ctx, runID, key, kinds, reason); err != nil {
+		return consume.Down("postgresql", err)
+	}
+	return nil
+}
+
+// DeadLettered fails the pending items of runID for the session at key and
+// kinds with reason, then completes the run if nothing else is pending.
+// Items that already have an outcome keep it.
+func (a *Accountant) DeadLettered(ctx context.Context, runID string, key streams.SessionKey, kinds []string, reason string) error {
+	tag, err := a.pool.Exec(ctx, `UPDATE run_items SET status='failed', rows=0, reason=$6
+		WHERE run_id=$1 AND year=$2 AND round=$3 AND session=$4 AND kind = ANY($5) AND status='pending'`,
+		runID, key.Year, key.Round, key.Session, kinds, reason)
+	if err != nil {
+		return fmt.Errorf("runs: dead-lettered items of %s: %w", runID, err)
+	}
+	a.log.Warn("run items failed: dead-lettered", "run_id", runID, "session", key, "kinds", strings.Join(kinds, ","),
+		"items", tag.RowsAffected(), "reason", reason)
+	return a.maybeComplete(ctx, runID)
+}
+
+// affected names the run, session and kinds a dead letter leaves without
+// an outcome: an extractor's manifest (its kind), the loader's gap (every
+// kind of it), or run accounting's extraction outcome (its kind).
+func affected(d *streams.DeadLetter) (runID string, key streams.SessionKey, kinds []string) {
+	switch {
+	case strings.HasPrefix(d.Consumer, streams.ExtractorConsumer("")):
+		var m streams.Manifest
+		if streams.Decode(d.Data, &m) != nil || m.Schedule {
+			return "", key, nil
+		}
+		return m.RunID, m.SessionKey, []string{strings.TrimPrefix(d.Consumer, streams.ExtractorConsumer(""))}
+	case d.Consumer == streams.LoaderConsumer:
+		var g streams.Gap
+		if streams.Decode(d.Data, &g) != nil || g.Schedule {
+			return "", key, nil
+		}
+		return g.RunID, g.SessionKey, g.Kinds
+	case d.Consumer == streams.RunsConsumer && strings.HasPrefix(d.Subject, "f1.extracted.") && !strings.HasPrefix(d.Subject, "f1.extracted.schedule."):
+		var e streams.Extraction
+		if streams.Decode(d.Data, &e) != nil {
+			return "", key, nil
+		}
+		return e.RunID, e.SessionKey, []string{e.Kind}
+	}
+	return "", key, nil
+}
