@@ -17,7 +17,6 @@ import (
 	"github.com/paddock-f1/paddock/pkg/logging"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
-	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -56,7 +55,7 @@ func LoadConfig(httpAddr string) (Config, error) {
 // manifests, draining the messages in hand at the end.
 func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error {
 	name := k.Spec().Name
-	log.Info("starting", "kind", name, "nats_url", secret.Mask(cfg.NATSURL), "database_url", store.MaskURL(cfg.DatabaseURL),
+	log.Info("starting", "kind", name, "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
