@@ -38,6 +38,9 @@ func setupStatus(fs *flag.FlagSet, cl *cli) runFunc {
 }
 
 func cmdStatus(ctx context.Context, cl *cli, runID string, limit int, asJSON bool) error {
+	if !asJSON {
+		showBackingOff(ctx, cl)
+	}
 	conn, err := openRuns(ctx, cl.cfg.DatabaseURL)
 	if err != nil {
 		return err
