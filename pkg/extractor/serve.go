@@ -17,6 +17,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/logging"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -55,7 +56,7 @@ func LoadConfig(httpAddr string) (Config, error) {
 // manifests, draining the messages in hand at the end.
 func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error {
 	name := k.Spec().Name
-	log.Info("starting", "kind", name, "nats_url", cfg.NATSURL, "database_url", store.MaskURL(cfg.DatabaseURL),
+	log.Info("starting", "kind", name, "nats_url", secret.Mask(cfg.NATSURL), "database_url", store.MaskURL(cfg.DatabaseURL),
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
@@ -108,7 +109,7 @@ func Main(kindName, httpAddr string) int {
 	}
 	cfg, err := LoadConfig(httpAddr)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, service+":", err)
+		fmt.Fprintln(os.Stderr, service+":", secret.Err(err)) // a setting's value may be a secret
 		return 2
 	}
 	if err := Serve(ctx, cfg, k, log); err != nil {

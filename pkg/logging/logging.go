@@ -22,9 +22,9 @@ import (
 func New(w io.Writer, service string, level slog.Level) *slog.Logger {
 	var h slog.Handler
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		h = tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: durations})
+		h = tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: masked(durations)})
 	} else {
-		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: durations})
+		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: masked(durations)})
 	}
 	return slog.New(&serviceHandler{next: h, service: service})
 }

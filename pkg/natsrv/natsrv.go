@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -25,12 +26,17 @@ type Options struct {
 	Port int
 	// Name is the server name; "paddock" by default.
 	Name string
+	// Username and Password, when set, are the one user clients must
+	// authenticate as (nats://user:password@host:port).
+	Username, Password string
 }
 
 // Server is an embedded nats-server.
 type Server struct {
 	ns       *server.Server
 	listener bool
+	user     string
+	password string
 }
 
 // Start starts an embedded JetStream server and waits until it accepts
@@ -51,6 +57,8 @@ func Start(o Options) (*Server, error) {
 		NoSigs:     true,
 		NoLog:      true,
 		MaxPayload: 1 << 20,
+		Username:   o.Username,
+		Password:   o.Password,
 	}
 	if o.Port == 0 {
 		opts.DontListen = true
@@ -64,7 +72,7 @@ func Start(o Options) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("natsrv: server in %s not ready after 10s", o.StoreDir)
 	}
-	return &Server{ns: ns, listener: o.Port != 0}, nil
+	return &Server{ns: ns, listener: o.Port != 0, user: o.Username, password: o.Password}, nil
 }
 
 // ClientURL is the server's client URL (meaningful only with a TCP port).
@@ -73,6 +81,9 @@ func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 // Connect opens a client connection: in-process without a TCP port.
 func (s *Server) Connect(name string) (*nats.Conn, error) {
 	opts := []nats.Option{nats.Name(name)}
+	if s.user != "" {
+		opts = append(opts, nats.UserInfo(s.user, s.password))
+	}
 	if !s.listener {
 		opts = append(opts, nats.InProcessServer(s.ns))
 	}
@@ -106,7 +117,7 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("natsrv: connect %s: %w (is NATS running? set NATS_URL or unset it for the embedded server)", url, err)
+		return nil, secret.Err(fmt.Errorf("natsrv: connect %s: %w (is NATS running? set NATS_URL or unset it for the embedded server)", secret.Mask(url), err))
 	}
 	return nc, nil
 }
@@ -142,7 +153,7 @@ func WaitConnected(ctx context.Context, nc *nats.Conn, url string) error {
 	for !nc.IsConnected() {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("NATS at %s is unreachable: is it running? (unset NATS_URL to use the embedded server): %w", url, ctx.Err())
+			return fmt.Errorf("NATS at %s is unreachable: is it running? (unset NATS_URL to use the embedded server): %w", secret.Mask(url), ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/paddock-f1/paddock/pkg/consume"
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -47,7 +48,8 @@ func (w *Webhook) Post(ctx context.Context, text string) error {
 		c = &http.Client{Timeout: 10 * time.Second}
 	}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, w.URL, c, &slack.WebhookMessage{Text: text}); err != nil {
-		return fmt.Errorf("notify: post to Slack: %w", err)
+		// The error may quote the webhook URL, whose path is its token.
+		return secret.Err(fmt.Errorf("notify: post to Slack: %w", err))
 	}
 	return nil
 }

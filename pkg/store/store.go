@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
 //go:embed migrations/*.sql
@@ -33,7 +34,8 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/paddock?sslmode=disable"
 func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: DATABASE_URL %q is not a PostgreSQL URL: %w", MaskURL(dsn), err)
+		// pgx's error quotes the string, password and all.
+		return nil, secret.Err(fmt.Errorf("store: DATABASE_URL %q is not a PostgreSQL URL or key=value connection string: %w", MaskURL(dsn), err))
 	}
 	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
@@ -124,17 +126,6 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, schemas 
 	return nil
 }
 
-// MaskURL hides the password of a connection URL for logs and errors.
-func MaskURL(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		if i := strings.Index(dsn, "password="); i >= 0 {
-			return dsn[:i] + "password=xxxxx"
-		}
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+// MaskURL hides the password of a connection string (URL or key=value,
+// parseable or not) for logs and errors: secret.Mask.
+func MaskURL(dsn string) string { return secret.Mask(dsn) }

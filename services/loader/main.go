@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/logging"
+	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
 func main() {
@@ -28,7 +29,7 @@ func main() {
 	log := logging.New(os.Stderr, "loader", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
 	cfg, err := loadConfig()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "loader:", err)
+		fmt.Fprintln(os.Stderr, "loader:", secret.Err(err)) // a setting's value may be a secret
 		os.Exit(2)
 	}
 	if err := run(ctx, cfg, log); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/loader"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/ops"
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -37,7 +38,7 @@ func loadConfig() (config, error) {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	log.Info("starting", "nats_url", cfg.NATSURL, "http_addr", cfg.HTTPAddr, "upstream_base_urls", cfg.Upstream.BaseURLs,
+	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "http_addr", cfg.HTTPAddr, "upstream_base_urls", cfg.Upstream.BaseURLs,
 		"quota_window", cfg.Quota.Window, "quota", cfg.Quota.Limits, "ack_wait", cfg.AckWait)
 
 	// NATS, the topology and the raw archive.

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/logging"
+	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
 func main() {
@@ -23,7 +24,7 @@ func main() {
 	log := logging.New(os.Stderr, "notifier", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
 	cfg, err := loadConfig()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "notifier:", err)
+		fmt.Fprintln(os.Stderr, "notifier:", secret.Err(err)) // a setting's value may be a secret
 		os.Exit(2)
 	}
 	if err := run(ctx, cfg, log); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/notify"
 	"github.com/paddock-f1/paddock/pkg/ops"
+	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
 // config is the notifier's configuration.
@@ -30,7 +31,7 @@ func loadConfig() (config, error) {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	log.Info("starting", "nats_url", cfg.NATSURL, "slack_webhook", cfg.WebhookURL != "", "http_addr", cfg.HTTPAddr)
+	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "slack_webhook", cfg.WebhookURL != "", "http_addr", cfg.HTTPAddr)
 
 	// NATS and the topology.
 	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "notifier", cfg.Replicas, log)

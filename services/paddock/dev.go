@@ -9,7 +9,9 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/logging"
 	"github.com/paddock-f1/paddock/pkg/ops"
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/stack"
+	"github.com/paddock-f1/paddock/pkg/store"
 )
 
 // cmdDev runs every service in this process until interrupted: the
@@ -25,6 +27,7 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 	if *listen != 0 && cfg.NATSURL != "" {
 		return usageError("--listen opens the embedded server; with NATS_URL set there is none")
 	}
+	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "database_url", store.MaskURL(cfg.DatabaseURL), "http_addr", *httpAddr)
 	st, err := stack.Start(ctx, stack.Config{DataDir: absDir(*dataDir), ListenPort: *listen, NATSURL: cfg.NATSURL,
 		DatabaseURL: cfg.DatabaseURL, Recorded: *recorded, Upstream: cfg.Upstream, Quota: cfg.Quota, SlackWebhookURL: cfg.SlackURL}, log)
 	if err != nil {

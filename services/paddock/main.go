@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
 func main() {
@@ -28,11 +30,11 @@ func main() {
 	case err == nil:
 	case errors.As(err, &exit):
 		if exit.msg != "" {
-			fmt.Fprintln(os.Stderr, "paddock:", exit.msg)
+			fmt.Fprintln(os.Stderr, "paddock:", secret.Mask(exit.msg))
 		}
 		os.Exit(exit.code)
 	default:
-		fmt.Fprintln(os.Stderr, "paddock:", err)
+		fmt.Fprintln(os.Stderr, "paddock:", secret.Err(err)) // the last guard: no error prints a secret
 		os.Exit(1)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/store"
 )
 
@@ -42,6 +43,6 @@ func cmdMigrate(ctx context.Context, cl *cli) error {
 		return err
 	}
 	nc.Close()
-	fmt.Fprintf(cl.out, "JetStream topology applied on %s\n", cfg.NATSURL)
+	fmt.Fprintf(cl.out, "JetStream topology applied on %s\n", secret.Mask(cfg.NATSURL))
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
 // setupProbe is 'paddock probe URL': a health check for containers whose
@@ -19,17 +21,18 @@ func setupProbe(fs *flag.FlagSet, cl *cli) runFunc {
 		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
+		url := secret.Mask(rest[0]) // a health URL may carry basic-auth credentials
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest[0], nil)
 		if err != nil {
-			return usageError("probe %q: %v", rest[0], err)
+			return usageError("probe %q: %v", url, secret.Err(err))
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return &exitError{code: 1, msg: fmt.Sprintf("probe %s: %v", rest[0], err)}
+			return &exitError{code: 1, msg: fmt.Sprintf("probe %s: %v", url, secret.Err(err))}
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return &exitError{code: 1, msg: fmt.Sprintf("probe %s: %s", rest[0], resp.Status)}
+			return &exitError{code: 1, msg: fmt.Sprintf("probe %s: %s", url, resp.Status)}
 		}
 		fmt.Fprintln(cl.out, "ok")
 		return nil

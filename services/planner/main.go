@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/logging"
+	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
 func main() {
@@ -26,7 +27,7 @@ func main() {
 	log := logging.New(os.Stderr, "planner", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
 	cfg, err := loadConfig()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "planner:", err)
+		fmt.Fprintln(os.Stderr, "planner:", secret.Err(err)) // a setting's value may be a secret
 		os.Exit(2)
 	}
 	if err := run(ctx, cfg, log); err != nil {
