@@ -25,6 +25,7 @@ import (
 // Config is an extractor service's configuration.
 type Config struct {
 	NATSURL     string
+	NATSAuth    natsrv.Auth // NATS_CREDS, NATS_NKEY, NATS_CA, NATS_CERT/NATS_KEY
 	DatabaseURL string
 	HTTPAddr    string // /healthz and /metrics
 	Concurrency int    // messages handled at once by this instance
@@ -41,6 +42,7 @@ func LoadConfig(httpAddr string) (Config, error) {
 	r := envconf.New()
 	c := Config{
 		NATSURL:     r.String("NATS_URL", "nats://127.0.0.1:4222"),
+		NATSAuth:    r.NATSAuth(),
 		DatabaseURL: r.String("DATABASE_URL", store.DefaultURL),
 		HTTPAddr:    r.String("PADDOCK_HTTP_ADDR", httpAddr),
 		Concurrency: r.Int("PADDOCK_CONCURRENCY", 4),
@@ -60,7 +62,7 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
 
 	// NATS, the topology and the raw archive.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-"+name, cfg.Replicas, log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "extract-"+name, cfg.Replicas, log, cfg.NATSAuth)
 	if err != nil {
 		return err
 	}

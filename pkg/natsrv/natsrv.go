@@ -100,34 +100,75 @@ func (s *Server) Shutdown() {
 	s.ns.WaitForShutdown()
 }
 
-// Connect dials a NATS server at url with reconnects that never give up,
-// so a restart of NATS loses nothing but time. It logs disconnects and
-// reconnects.
-func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
-	nc, err := nats.Connect(url,
+// Connect dials a NATS server at url (one or more, comma separated; a
+// user:password@ or token@ in it authenticates) with auth's credentials
+// and trusted CAs, with reconnects that never give up, so a restart of
+// NATS loses nothing but time. A refusal is different: when the server
+// rejects the credentials (or the TLS handshake fails) the connection is
+// closed instead of retried, and WaitConnected returns an *AuthError
+// naming the method, never the secret. It logs disconnects, reconnects and
+// refusals. auth is at most one: without it the URL's credentials alone.
+func Connect(url, name string, log *slog.Logger, auth ...Auth) (*nats.Conn, error) {
+	var a Auth
+	if len(auth) > 0 {
+		a = auth[0]
+	}
+	authOpts, err := a.options()
+	if err != nil {
+		return nil, err
+	}
+	masked := secret.Mask(url)
+	refuse := func(c *nats.Conn, err error) {
+		tlsFailure, ok := refused(err)
+		if !ok {
+			return
+		}
+		ae := &AuthError{URL: masked, Method: a.Method(url), TLS: tlsFailure, Err: secret.Err(err)}
+		if _, loaded := refusals.LoadOrStore(c, ae); !loaded {
+			log.Error("nats refused the connection; not retrying", "err", ae)
+		}
+		go c.Close() // not from within nats.go's callback
+	}
+	nc, err := nats.Connect(url, append(authOpts,
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
 		nats.RetryOnFailedConnect(true),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		// The first connect's error, and each failed dial after it.
+		nats.ReconnectErrHandler(refuse),
+		// An authorization error on a connection that was up (credentials
+		// revoked or rotated on the server).
+		nats.ErrorHandler(func(c *nats.Conn, _ *nats.Subscription, err error) { refuse(c, err) }),
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
 			if err != nil {
-				log.Warn("nats disconnected", "err", err)
+				log.Warn("nats disconnected", "err", secret.Err(err))
 			}
+			refuse(c, err)
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }),
-	)
+		nats.ClosedHandler(func(c *nats.Conn) {
+			// nats.go closes by itself after the same authorization error twice.
+			if refusal(c) == nil {
+				refuse(c, c.LastError())
+			}
+		}),
+	)...)
 	if err != nil {
-		return nil, secret.Err(fmt.Errorf("natsrv: connect %s: %w (is NATS running? set NATS_URL or unset it for the embedded server)", secret.Mask(url), err))
+		if tlsFailure, ok := refused(err); ok {
+			return nil, &AuthError{URL: masked, Method: a.Method(url), TLS: tlsFailure, Err: secret.Err(err)}
+		}
+		return nil, secret.Err(fmt.Errorf("natsrv: connect %s: %w (is NATS running? set NATS_URL or unset it for the embedded server)", masked, err))
 	}
 	return nc, nil
 }
 
-// JetStream connects to url (see Connect), waits for the server as long
-// as ctx allows, binds JetStream and applies paddock's topology with the
-// given stream replicas (0 = as declared: 1), as every service does at
-// start.
-func JetStream(ctx context.Context, url, name string, replicas int, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := Connect(url, name, log)
+// JetStream connects to url with auth (see Connect), waits for the server
+// as long as ctx allows, binds JetStream and applies paddock's topology
+// with the given stream replicas (0 = as declared: 1), as every service
+// does at start. A refusal of the credentials returns an *AuthError at
+// once. auth is at most one, as Connect's.
+func JetStream(ctx context.Context, url, name string, replicas int, log *slog.Logger, auth ...Auth) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := Connect(url, name, log, auth...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,9 +189,16 @@ func JetStream(ctx context.Context, url, name string, replicas int, log *slog.Lo
 }
 
 // WaitConnected waits until a connection made by Connect (which keeps
-// trying in the background) is up, or ctx ends; url names it in the error.
+// trying in the background) is up, or ctx ends, or the server refused it
+// (an *AuthError); url names it in the error, masked.
 func WaitConnected(ctx context.Context, nc *nats.Conn, url string) error {
 	for !nc.IsConnected() {
+		if ae := refusal(nc); ae != nil {
+			return ae
+		}
+		if nc.IsClosed() {
+			return fmt.Errorf("NATS at %s: the connection was closed: %v", secret.Mask(url), secret.Err(nc.LastError()))
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("NATS at %s is unreachable: is it running? (unset NATS_URL to use the embedded server): %w", secret.Mask(url), ctx.Err())
@@ -163,6 +211,9 @@ func WaitConnected(ctx context.Context, nc *nats.Conn, url string) error {
 // Health returns a health check that passes while nc is connected.
 func Health(nc *nats.Conn) func(context.Context) error {
 	return func(context.Context) error {
+		if ae := refusal(nc); ae != nil {
+			return ae
+		}
 		if s := nc.Status(); s != nats.CONNECTED {
 			return fmt.Errorf("nats: %s", s)
 		}

@@ -42,7 +42,8 @@ type Config struct {
 	// ListenPort opens the embedded server to other processes on
 	// 127.0.0.1:ListenPort; 0 keeps it in-process only.
 	ListenPort  int
-	NATSURL     string // "" = embedded server
+	NATSURL     string      // "" = embedded server
+	NATSAuth    natsrv.Auth // credentials and CA for NATSURL
 	DatabaseURL string
 	Recorded    string // recorded upstream tree to serve locally; "" = the real upstream
 	Upstream    upstream.Config
@@ -118,7 +119,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		if st.NC, err = st.srv.Connect("paddock"); err != nil {
 			return nil, err
 		}
-	} else if st.NC, err = natsrv.Connect(cfg.NATSURL, "paddock", log); err != nil {
+	} else if st.NC, err = natsrv.Connect(cfg.NATSURL, "paddock", log, cfg.NATSAuth); err != nil {
 		return nil, err
 	} else if err := natsrv.WaitConnected(ctx, st.NC, cfg.NATSURL); err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 // config is the loader's configuration.
 type config struct {
 	NATSURL  string
+	NATSAuth natsrv.Auth // NATS_CREDS, NATS_NKEY, NATS_CA, NATS_CERT/NATS_KEY
 	HTTPAddr string
 	Upstream upstream.Config
 	Quota    governor.Config
@@ -29,6 +30,7 @@ func loadConfig() (config, error) {
 	r := envconf.New()
 	c := config{
 		NATSURL:  r.String("NATS_URL", "nats://127.0.0.1:4222"),
+		NATSAuth: r.NATSAuth(),
 		HTTPAddr: r.String("PADDOCK_HTTP_ADDR", ":8082"),
 		Upstream: r.Upstream(),
 		Quota:    r.Quota(),
@@ -42,7 +44,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		"quota_window", cfg.Quota.Window, "quota", cfg.Quota.Limits, "ack_wait", cfg.AckWait)
 
 	// NATS, the topology and the raw archive.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "loader", cfg.Quota.Replicas, log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "loader", cfg.Quota.Replicas, log, cfg.NATSAuth)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ import (
 // config is the notifier's configuration.
 type config struct {
 	NATSURL    string
-	WebhookURL string // secret: never logged
+	NATSAuth   natsrv.Auth // NATS_CREDS, NATS_NKEY, NATS_CA, NATS_CERT/NATS_KEY
+	WebhookURL string      // secret: never logged
 	HTTPAddr   string
 	Replicas   int
 }
@@ -23,6 +24,7 @@ func loadConfig() (config, error) {
 	r := envconf.New()
 	c := config{
 		NATSURL:    r.String("NATS_URL", "nats://127.0.0.1:4222"),
+		NATSAuth:   r.NATSAuth(),
 		WebhookURL: r.String("SLACK_WEBHOOK_URL", ""),
 		HTTPAddr:   r.String("PADDOCK_HTTP_ADDR", ":8093"),
 		Replicas:   r.Int("PADDOCK_STREAM_REPLICAS", 0),
@@ -34,7 +36,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "slack_webhook", cfg.WebhookURL != "", "http_addr", cfg.HTTPAddr)
 
 	// NATS and the topology.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "notifier", cfg.Replicas, log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "notifier", cfg.Replicas, log, cfg.NATSAuth)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 		return usageError("--listen opens the embedded server; with NATS_URL set there is none")
 	}
 	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "database_url", store.MaskURL(cfg.DatabaseURL), "http_addr", *httpAddr)
-	st, err := stack.Start(ctx, stack.Config{DataDir: absDir(*dataDir), ListenPort: *listen, NATSURL: cfg.NATSURL,
+	st, err := stack.Start(ctx, stack.Config{DataDir: absDir(*dataDir), ListenPort: *listen, NATSURL: cfg.NATSURL, NATSAuth: cfg.NATSAuth,
 		DatabaseURL: cfg.DatabaseURL, Recorded: *recorded, Upstream: cfg.Upstream, Quota: cfg.Quota, SlackWebhookURL: cfg.SlackURL}, log)
 	if err != nil {
 		return err

@@ -151,7 +151,7 @@ func runFailed(s *streams.Summary) error {
 // set, follows the run.
 func remoteImport(ctx context.Context, cl *cli, f *planFlags, cmd streams.PlanCommand, wait bool) error {
 	cfg, log := cl.cfg, cl.log
-	nc, err := natsrv.Connect(cfg.NATSURL, "paddock-cli", log)
+	nc, err := natsrv.Connect(cfg.NATSURL, "paddock-cli", log, cfg.NATSAuth)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func cmdMigrate(ctx context.Context, cl *cli) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second) // fail fast when NATS is down
 	defer cancel()
-	nc, _, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-migrate", cfg.Quota.Replicas, log)
+	nc, _, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-migrate", cfg.Quota.Replicas, log, cfg.NATSAuth)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func cmdQuota(ctx context.Context, cl *cli, asJSON bool, dataDir string, sets []
 	if cfg.NATSURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second) // fail fast when NATS is down
 		defer cancel()
-		nc, j, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-quota", cfg.Quota.Replicas, log)
+		nc, j, err := natsrv.JetStream(cctx, cfg.NATSURL, "paddock-quota", cfg.Quota.Replicas, log, cfg.NATSAuth)
 		if err != nil {
 			return err
 		}

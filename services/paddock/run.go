@@ -15,6 +15,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/envconf"
 	"github.com/paddock-f1/paddock/pkg/governor"
 	"github.com/paddock-f1/paddock/pkg/logging"
+	"github.com/paddock-f1/paddock/pkg/natsrv"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/pkg/upstream"
 )
@@ -22,6 +23,8 @@ import (
 const environment = `Environment:
   DATABASE_URL       PostgreSQL (default ` + store.DefaultURL + `)
   NATS_URL           NATS with JetStream; unset = an embedded server in this process
+  NATS_CREDS, NATS_NKEY, NATS_CA, NATS_CERT, NATS_KEY
+                     NATS credentials file, nkey seed file, server CA, TLS client certificate and key
   PADDOCK_DATA_DIR   data directory of the embedded server (default .paddock)
   PADDOCK_KINDS      the kinds import, plan and gaps cover without --kinds (default every kind)
   PADDOCK_LOG_LEVEL  debug, info, warn, error
@@ -49,6 +52,7 @@ func usage() string {
 type config struct {
 	DatabaseURL string
 	NATSURL     string
+	NATSAuth    natsrv.Auth // NATS_CREDS, NATS_NKEY, NATS_CA, NATS_CERT/NATS_KEY
 	DataDir     string
 	LogLevel    slog.Level
 	Upstream    upstream.Config
@@ -67,6 +71,7 @@ func loadConfig() (config, error) {
 	c := config{
 		DatabaseURL: r.String("DATABASE_URL", store.DefaultURL),
 		NATSURL:     r.String("NATS_URL", ""),
+		NATSAuth:    r.NATSAuth(),
 		DataDir:     r.String("PADDOCK_DATA_DIR", ".paddock"),
 		LogLevel:    logging.Level(r.String("PADDOCK_LOG_LEVEL", ""), slog.LevelError),
 		Upstream:    r.Upstream(),

@@ -23,6 +23,7 @@ import (
 // config is the planner's configuration.
 type config struct {
 	NATSURL      string
+	NATSAuth     natsrv.Auth // NATS_CREDS, NATS_NKEY, NATS_CA, NATS_CERT/NATS_KEY
 	DatabaseURL  string
 	HTTPAddr     string
 	ScheduleWait time.Duration
@@ -35,6 +36,7 @@ func loadConfig() (config, error) {
 	r := envconf.New()
 	c := config{
 		NATSURL:      r.String("NATS_URL", "nats://127.0.0.1:4222"),
+		NATSAuth:     r.NATSAuth(),
 		DatabaseURL:  r.String("DATABASE_URL", store.DefaultURL),
 		HTTPAddr:     r.String("PADDOCK_HTTP_ADDR", ":8081"),
 		ScheduleWait: r.Duration("PADDOCK_SCHEDULE_WAIT", 2*time.Minute),
@@ -50,7 +52,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		"http_addr", cfg.HTTPAddr, "schedule_wait", cfg.ScheduleWait, "migrate", cfg.Migrate)
 
 	// NATS and the topology.
-	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "planner", cfg.Quota.Replicas, log)
+	nc, js, err := natsrv.JetStream(ctx, cfg.NATSURL, "planner", cfg.Quota.Replicas, log, cfg.NATSAuth)
 	if err != nil {
 		return err
 	}
