@@ -17,6 +17,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/runs"
+	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -80,7 +81,7 @@ func openRuns(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	case errors.As(err, &pgErr) && pgErr.Code == "3D000": // invalid_catalog_name
 		return nil, &exitError{code: 1, msg: fmt.Sprintf("status: database %s does not exist, so no run is recorded there (paddock import creates it; set DATABASE_URL for another)", store.MaskURL(dsn))}
 	case err != nil:
-		return nil, fmt.Errorf("status: connect %s: %w (is PostgreSQL running? set DATABASE_URL)", store.MaskURL(dsn), err)
+		return nil, secret.Err(fmt.Errorf("status: connect %s: %w (is PostgreSQL running? set DATABASE_URL)", store.MaskURL(dsn), err))
 	}
 	return conn, nil
 }
