@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,6 +181,7 @@ type harness struct {
 	services []string // every service under services/ but the paddock CLI
 	pg       *Postgres
 	recorded string
+	revision string // the commit the binaries were built from
 	// lastDigest is the digest of the last trial's tables.
 	lastDigest map[string]Table
 }
@@ -211,6 +213,7 @@ func TestChaos(t *testing.T) {
 			}
 		}
 	}
+	h.revision = revision(ctx, root)
 	start := time.Now()
 	if err := Build(ctx, root, h.bins, pkgs...); err != nil {
 		t.Fatal(err)
@@ -256,7 +259,7 @@ func TestChaos(t *testing.T) {
 		}
 		t.Logf("trial %d (%s): exit %s in %s: %s", n, describe(o.faults), o.exit, o.took.Round(100*time.Millisecond), status)
 	}
-	report := table(cfg, &clean, outs)
+	report := table(h, &clean, outs)
 	fmt.Println(report)
 	if err := os.WriteFile(filepath.Join(cfg.dir, "table.md"), []byte(report), 0o644); err != nil {
 		t.Error(err)
@@ -288,10 +291,11 @@ func missed(o *outcome) string {
 }
 
 // table is the markdown table of the trials.
-func table(cfg config, clean *outcome, outs []*outcome) string {
+func table(h *harness, clean *outcome, outs []*outcome) string {
+	cfg := h.cfg
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed %d, scope `%s`, quota %d calls per %s per host, PostgreSQL outage %s\n\n",
-		cfg.seed, strings.Join(cfg.scope, " "), cfg.quotaCalls, cfg.quotaWin, cfg.pgOutage)
+	fmt.Fprintf(&b, "built from %s; seed %d, scope `%s`, quota %d calls per %s per host, PostgreSQL outage %s\n\n",
+		h.revision, cfg.seed, strings.Join(cfg.scope, " "), cfg.quotaCalls, cfg.quotaWin, cfg.pgOutage)
 	b.WriteString("| trial | faults | exit | headline | took | runs (unfinished, pending items) | tables | quota max/limit, refused | Slack summaries | calls counted/answered | result |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	row := func(o *outcome) {
@@ -396,7 +400,9 @@ func (h *harness) trial(n int, faults []fault, clean *outcome, ref map[string]Ta
 			t.Fatal(err)
 		}
 		addrs[s] = fmt.Sprintf("127.0.0.1:%d", port)
-		svcs[s] = &Process{Name: s, Path: filepath.Join(h.bins, s), Env: append(env, "PADDOCK_HTTP_ADDR="+addrs[s]), Log: filepath.Join(dir, s+".log")}
+		// A copy per service: a restart must start it with its own address.
+		own := append(slices.Clip(env), "PADDOCK_HTTP_ADDR="+addrs[s])
+		svcs[s] = &Process{Name: s, Path: filepath.Join(h.bins, s), Env: own, Log: filepath.Join(dir, s+".log")}
 		if err := svcs[s].Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -685,6 +691,20 @@ func (h *harness) trial(n int, faults []fault, clean *outcome, ref map[string]Ta
 		_ = h.pg.DropDatabase(ctx, dbName)
 	}
 	return o
+}
+
+// revision names the commit the working tree is at, and whether tracked
+// files differ from it.
+func revision(ctx context.Context, root string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "an unknown revision"
+	}
+	rev := strings.TrimSpace(string(out))
+	if exec.CommandContext(ctx, "git", "-C", root, "diff", "--quiet", "HEAD").Run() != nil {
+		rev += " with uncommitted changes"
+	}
+	return rev
 }
 
 func connect(ctx context.Context, url string) (*pgx.Conn, error) {

@@ -3,6 +3,7 @@ package laps
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -124,7 +125,7 @@ type feedLine struct {
 func decodeFeed(name string, body []byte) ([]feedLine, error) {
 	st, err := livetiming.Whole(name+".jsonStream", body)
 	if err != nil {
-		return nil, err // names the feed and the line
+		return nil, fmt.Errorf("laps: %w", err)
 	}
 	out := make([]feedLine, 0, len(st.Lines))
 	for _, l := range st.Lines {
