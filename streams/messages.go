@@ -94,6 +94,10 @@ type Gap struct {
 	Kinds      []string  `json:"kinds,omitempty"`
 	Force      bool      `json:"force,omitempty"`
 	Refetch    bool      `json:"refetch,omitempty"`
+	// RefetchFeeds names feeds (Feed.Name) to ask the upstream for anew
+	// even when archived: a kind failed on their archived body, or
+	// skipped lines of it.
+	RefetchFeeds []string `json:"refetch_feeds,omitempty"`
 }
 
 // Feed statuses in a manifest.
@@ -183,6 +187,9 @@ type Extraction struct {
 	Rows   int    `json:"rows"`
 	Reason string `json:"reason,omitempty"`
 	Digest string `json:"input_digest,omitempty"`
+	// SkippedLines counts the feed lines a done kind skipped as tolerated
+	// defects (Reason then names them); 0 when it took its feeds whole.
+	SkippedLines int `json:"skipped_lines,omitempty"`
 }
 
 // Call records one real upstream request of a run. It is published
@@ -239,6 +246,7 @@ type Summary struct {
 	RateLimitPauses   int            `json:"rate_limit_pauses"`
 	DurationSeconds   float64        `json:"duration_seconds"`
 	Failures          []string       `json:"failures,omitempty"`
+	Skipped           []string       `json:"skipped,omitempty"` // done kinds that skipped lines: "2019/14/Qualifying weather: 1 line skipped (...)"
 	StartedAt         time.Time      `json:"started_at"`
 	Notify            bool           `json:"notify,omitempty"`
 	FinishedAt        time.Time      `json:"finished_at"`

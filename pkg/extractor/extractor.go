@@ -12,9 +12,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/paddock-f1/paddock/pkg/livetiming"
 	"github.com/paddock-f1/paddock/pkg/ops"
 
 	"github.com/paddock-f1/paddock/pkg/metrics"
@@ -101,7 +105,8 @@ func (x *Extractor) Handle(ctx context.Context, msg jetstream.Msg) error {
 
 type outcome struct {
 	streams.Extraction
-	err error // transient: retry the message
+	refetch []string // feeds the next plan asks the upstream for anew
+	err     error    // transient: retry the message
 }
 
 // Extract decides and records the outcome of the kind for manifest m.
@@ -117,21 +122,36 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		}
 		return o
 	}
-	if !m.Force {
-		var digest, status string
-		var version, rows int
-		err := x.pool.QueryRow(ctx, `SELECT input_digest, status, extractor_version, rows FROM extractions
-			WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`, s.Year, s.Round, s.Session, x.spec.Name).Scan(&digest, &status, &version, &rows)
-		if err == nil && digest == o.Digest && status == streams.StatusDone && version == x.spec.Version {
-			o.Status, o.Rows = streams.StatusDone, rows // already extracted from this very input
-			return o
+	var prev struct {
+		digest, status, reason, runID string
+		version, rows, skipped        int
+		refetch                       []string
+	}
+	err := x.pool.QueryRow(ctx, `SELECT input_digest, status, extractor_version, rows, error, run_id, skipped_lines, refetch_feeds FROM extractions
+		WHERE year=$1 AND round=$2 AND session=$3 AND kind=$4`, s.Year, s.Round, s.Session, x.spec.Name).
+		Scan(&prev.digest, &prev.status, &prev.version, &prev.rows, &prev.reason, &prev.runID, &prev.skipped, &prev.refetch)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		o.err = consume.Down("postgresql", fmt.Errorf("extractor: ledger: %w", err))
+		return o
+	}
+	if !m.Force && err == nil && prev.digest == o.Digest && prev.status == streams.StatusDone && prev.version == x.spec.Version && len(prev.refetch) == 0 {
+		// Already extracted from this very input.
+		o.Status, o.Rows, o.SkippedLines = streams.StatusDone, prev.rows, prev.skipped
+		if prev.skipped > 0 {
+			o.Reason = prev.reason
 		}
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			o.err = consume.Down("postgresql", fmt.Errorf("extractor: ledger: %w", err))
-			return o
+		return o
+	}
+	// A feed the previous outcome asked to refetch was asked anew for this
+	// manifest (gap detection plans it so), unless this is that run again.
+	askedAnew := map[string]bool{}
+	if prev.runID != m.RunID {
+		for _, f := range prev.refetch {
+			askedAnew[f] = true
 		}
 	}
 	feeds := kind.Feeds{}
+	blank := map[string]*livetiming.BlankCounter{} // per jsonStream feed: the lines the kind skips
 	streamed := map[string]streams.Feed{}
 	for _, need := range x.spec.FeedsFor(m.Year, m.Session) {
 		f := m.Feed(need.Name())
@@ -148,6 +168,11 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 			return o
 		}
 		feeds[need.Name()] = body
+		if isJSONStream(need.Name()) {
+			c := &livetiming.BlankCounter{}
+			_, _ = c.Write(body)
+			blank[need.Name()] = c
+		}
 	}
 	if len(streamed) > 0 {
 		s.Open = func(ctx context.Context, name string) (io.ReadCloser, error) {
@@ -155,12 +180,18 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 			if !ok {
 				return nil, fmt.Errorf("%s of %s: %w", name, s.SessionKey, kind.ErrNoFeed)
 			}
-			return x.src.Open(ctx, f.Object, f.SHA256)
+			r, err := x.src.Open(ctx, f.Object, f.SHA256)
+			if err != nil {
+				return nil, err
+			}
+			c := &livetiming.BlankCounter{}
+			blank[name] = c
+			return teeCloser{io.TeeReader(r, c), r}, nil
 		}
 	}
 	parsed, err := x.kind.Parse(s, feeds)
 	if err != nil {
-		return x.invalid(ctx, s, o, err)
+		return x.invalid(ctx, s, o, m, err)
 	}
 	err = pgx.BeginFunc(ctx, x.pool, func(tx pgx.Tx) error {
 		n, err := parsed.Store(ctx, tx)
@@ -168,11 +199,12 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 			return err
 		}
 		o.Status, o.Rows = streams.StatusDone, n
+		o.SkippedLines, o.Reason, o.refetch = skipped(blank, askedAnew)
 		return x.ledger(ctx, tx, s, o)
 	})
 	if errors.Is(err, kind.ErrInvalid) {
 		// Found while streaming into the (rolled back) transaction.
-		return x.invalid(ctx, s, o, err)
+		return x.invalid(ctx, s, o, m, err)
 	}
 	if err != nil {
 		o.err = consume.Down("postgresql", fmt.Errorf("extractor: store %s of %s: %w", x.spec.Name, s.SessionKey, err))
@@ -181,15 +213,75 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 }
 
 // invalid records that the kind's data is bad: the outcome is failed with
-// err as its reason, and nothing is retried.
-func (x *Extractor) invalid(ctx context.Context, s kind.Session, o *outcome, err error) *outcome {
-	o.Status, o.Rows = streams.StatusFailed, 0
-	o.Reason = err.Error() + " (the archived response is kept: import again with --refetch to ask the upstream anew)"
+// err as its reason, and nothing is retried. The feed err names (a
+// *livetiming.FormatError's), else every feed the kind read, is to be asked
+// anew by the next plan.
+func (x *Extractor) invalid(ctx context.Context, s kind.Session, o *outcome, m *streams.Manifest, err error) *outcome {
+	o.Status, o.Rows, o.SkippedLines = streams.StatusFailed, 0, 0
+	o.refetch = nil
+	var fe *livetiming.FormatError
+	if errors.As(err, &fe) && fe.Feed != "" && m.Feed(fe.Feed) != nil {
+		o.refetch = []string{fe.Feed}
+	} else {
+		for _, need := range x.spec.FeedsFor(m.Year, m.Session) {
+			if f := m.Feed(need.Name()); f != nil && f.Status == streams.FeedOK {
+				o.refetch = append(o.refetch, need.Name())
+			}
+		}
+	}
+	o.Reason = err.Error() + " (the next import asks the upstream for " + strings.Join(o.refetch, ", ") + " anew)"
 	if err := x.ledger(ctx, x.pool, s, o); err != nil {
 		o.err = consume.Down("postgresql", err)
 	}
 	return o
 }
+
+// skipped sums the lines a done kind skipped: the count, the reason that
+// names them ("WeatherData.jsonStream: blank line 49"),
+// and the feeds to ask anew: those that were not just asked anew.
+func skipped(blank map[string]*livetiming.BlankCounter, askedAnew map[string]bool) (n int, reason string, refetch []string) {
+	names := make([]string, 0, len(blank))
+	for name := range blank {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, name := range names {
+		lines := blank[name].Blank()
+		if len(lines) == 0 {
+			continue
+		}
+		n += len(lines)
+		if len(lines) == 1 {
+			parts = append(parts, fmt.Sprintf("%s: blank line %d", name, lines[0]))
+		} else {
+			nums := make([]string, 0, 4)
+			for i, l := range lines {
+				if i == 3 {
+					nums = append(nums, "...")
+					break
+				}
+				nums = append(nums, strconv.Itoa(l))
+			}
+			parts = append(parts, fmt.Sprintf("%s: %d blank lines (%s)", name, len(lines), strings.Join(nums, ", ")))
+		}
+		if !askedAnew[name] {
+			refetch = append(refetch, name)
+		}
+	}
+	return n, strings.Join(parts, "; "), refetch
+}
+
+// isJSONStream reports whether a feed is a live-timing jsonStream.
+func isJSONStream(name string) bool { return strings.HasSuffix(name, ".jsonStream") }
+
+// teeCloser reads through a tee and closes the underlying reader.
+type teeCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (t teeCloser) Close() error { return t.c.Close() }
 
 // availability returns the outcome a manifest imposes before any parsing:
 // unavailable when the session or a required feed is not there, failed
@@ -224,11 +316,16 @@ type execer interface {
 
 // ledger records the outcome in the extraction ledger.
 func (x *Extractor) ledger(ctx context.Context, db execer, s kind.Session, o *outcome) error {
-	_, err := db.Exec(ctx, `INSERT INTO extractions (year, round, session, kind, status, input_digest, extractor_version, rows, error, run_id, extracted_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
+	refetch := o.refetch
+	if refetch == nil {
+		refetch = []string{}
+	}
+	_, err := db.Exec(ctx, `INSERT INTO extractions (year, round, session, kind, status, input_digest, extractor_version, rows, error, run_id, skipped_lines, refetch_feeds, extracted_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12, now())
 		ON CONFLICT (year, round, session, kind) DO UPDATE SET status=EXCLUDED.status, input_digest=EXCLUDED.input_digest,
-			extractor_version=EXCLUDED.extractor_version, rows=EXCLUDED.rows, error=EXCLUDED.error, run_id=EXCLUDED.run_id, extracted_at=now()`,
-		s.Year, s.Round, s.Session, x.spec.Name, o.Status, o.Digest, x.spec.Version, o.Rows, o.Reason, o.RunID)
+			extractor_version=EXCLUDED.extractor_version, rows=EXCLUDED.rows, error=EXCLUDED.error, run_id=EXCLUDED.run_id,
+			skipped_lines=EXCLUDED.skipped_lines, refetch_feeds=EXCLUDED.refetch_feeds, extracted_at=now()`,
+		s.Year, s.Round, s.Session, x.spec.Name, o.Status, o.Digest, x.spec.Version, o.Rows, o.Reason, o.RunID, o.SkippedLines, refetch)
 	if err != nil {
 		return fmt.Errorf("extractor: ledger %s %s: %w", s.SessionKey, x.spec.Name, err)
 	}

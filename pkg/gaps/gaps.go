@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -59,6 +60,7 @@ type ledgerRow struct {
 	status  string
 	version int
 	at      time.Time
+	refetch []string // feeds to ask the upstream for anew (see isMissing)
 }
 
 // Detect computes the plan for sc at time now.
@@ -77,7 +79,8 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		round int
 		kind  string
 	}
-	eventDone := map[eventKind]bool{} // per-event kinds settled for the event
+	eventDone := map[eventKind]bool{}        // per-event kinds settled for the event
+	eventRefetch := map[eventKind][]string{} // per-event kinds' feeds to ask anew
 	for rows.Next() {
 		s := &session{ledger: map[string]ledgerRow{}}
 		var circuitName string
@@ -95,7 +98,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 	}
 
 	lrows, err := pool.Query(ctx, `
-		SELECT round, session, kind, status, extractor_version, extracted_at
+		SELECT round, session, kind, status, extractor_version, extracted_at, refetch_feeds
 		FROM extractions WHERE year = $1 AND ($2 = 0 OR round = $2)`,
 		sc.Year, sc.Round)
 	if err != nil {
@@ -105,7 +108,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		var round int
 		var name, kind string
 		var r ledgerRow
-		if err := lrows.Scan(&round, &name, &kind, &r.status, &r.version, &r.at); err != nil {
+		if err := lrows.Scan(&round, &name, &kind, &r.status, &r.version, &r.at, &r.refetch); err != nil {
 			lrows.Close()
 			return nil, fmt.Errorf("gaps: scan ledger: %w", err)
 		}
@@ -114,8 +117,11 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		}
 		// A per-event kind is settled for its event by any session's done
 		// or unavailable outcome (a layout MultiViewer lacks stays lacking).
-		if k, ok := kinds.Lookup(kind); ok && k.Spec().PerEvent && r.version >= k.Spec().Version && r.status != streams.StatusFailed {
-			eventDone[eventKind{round, kind}] = true
+		if k, ok := kinds.Lookup(kind); ok && k.Spec().PerEvent {
+			if r.version >= k.Spec().Version && r.status != streams.StatusFailed && len(r.refetch) == 0 {
+				eventDone[eventKind{round, kind}] = true
+			}
+			eventRefetch[eventKind{round, kind}] = append(eventRefetch[eventKind{round, kind}], r.refetch...)
 		}
 	}
 	lrows.Close()
@@ -153,23 +159,25 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		} else {
 			p.Report.MissingSessions = append(p.Report.MissingSessions, ref)
 		}
-		var missing []string
+		var missing, refetch []string
 		for _, k := range sc.Kinds {
 			if kinds.MustLookup(k).Spec().PerEvent {
 				// Once per event: with the event's first session in scope.
 				if carrier[s.round] == s && (sc.Force || !eventDone[eventKind{s.round, k}]) {
 					missing = append(missing, k)
+					refetch = appendNew(refetch, eventRefetch[eventKind{s.round, k}]...)
 				}
 				continue
 			}
 			if sc.Force || isMissing(k, s.ledger, ended, now) {
 				missing = append(missing, k)
+				refetch = appendNew(refetch, s.ledger[k].refetch...)
 			}
 		}
 		if len(missing) == 0 {
 			continue
 		}
-		calls, least, archived, err := estimate(ctx, arc, kinds.SessionFeeds(missing, key, s.path, s.circuitKey), sc.Refetch)
+		calls, least, archived, err := estimate(ctx, arc, kinds.SessionFeeds(missing, key, s.path, s.circuitKey), sc.Refetch, refetch)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +188,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		p.Gaps = append(p.Gaps, streams.Gap{
 			V: streams.SchemaVersion, SessionKey: key,
 			Code: key.Code(), Path: s.path, Ended: ended.UTC(), Kinds: missing, CircuitKey: s.circuitKey,
-			Force: sc.Force, Refetch: sc.Refetch,
+			Force: sc.Force, Refetch: sc.Refetch, RefetchFeeds: refetch,
 		})
 	}
 	p.Report.Events = len(rounds)
@@ -204,7 +212,10 @@ func sessionEnd(s *session) time.Time {
 // the session is asked again (while it is not settled).
 const UnavailableRecheck = time.Hour
 
-// isMissing reports whether kind must be (re)loaded for a session at now.
+// isMissing reports whether kind must be (re)loaded for a session at now:
+// never extracted, by an older version, failed, unavailable and due for
+// another look, or done but suspect (it skipped lines of a feed that was
+// not asked anew since: refetch lists it).
 func isMissing(kind string, ledger map[string]ledgerRow, ended, now time.Time) bool {
 	r, ok := ledger[kind]
 	if !ok {
@@ -215,7 +226,7 @@ func isMissing(kind string, ledger map[string]ledgerRow, ended, now time.Time) b
 	}
 	switch r.status {
 	case streams.StatusDone:
-		return false
+		return len(r.refetch) > 0
 	case streams.StatusUnavailable:
 		return r.at.Sub(ended) < UnavailableSettle && now.Sub(r.at) >= UnavailableRecheck
 	default: // failed
@@ -224,14 +235,15 @@ func isMissing(kind string, ledger map[string]ledgerRow, ended, now time.Time) b
 }
 
 // estimate counts the upstream calls loading a session's feeds costs:
-// one per feed the archive does not hold when the session has data (the
+// one per feed the archive does not hold or that is to be asked anew
+// (refetch, refetchFeeds) when the session has data (the
 // loader asks one host per feed once the session's host is known), and,
 // when it has none, two for the first required feed (the primary and its
 // mirror) and one for each other required feed.
-func estimate(ctx context.Context, arc Archive, feeds []f1.Feed, refetch bool) (calls, least, archived int, err error) {
+func estimate(ctx context.Context, arc Archive, feeds []f1.Feed, refetch bool, refetchFeeds []string) (calls, least, archived int, err error) {
 	required := 0
 	for _, f := range feeds {
-		if !refetch && arc != nil {
+		if !refetch && !slices.Contains(refetchFeeds, f.Name) && arc != nil {
 			_, err := arc.Stat(ctx, f.Host, f.Path)
 			if err == nil {
 				archived++
@@ -250,4 +262,14 @@ func estimate(ctx context.Context, arc Archive, feeds []f1.Feed, refetch bool) (
 		least = required + 1
 	}
 	return calls, least, archived, nil
+}
+
+// appendNew appends the elements of more that list lacks.
+func appendNew(list []string, more ...string) []string {
+	for _, m := range more {
+		if !slices.Contains(list, m) {
+			list = append(list, m)
+		}
+	}
+	return list
 }

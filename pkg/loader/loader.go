@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -255,7 +256,7 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 	// halfway through it.
 	need := map[string]int{}
 	for _, f := range feeds {
-		if l.needsCall(ctx, f.Host, f.Path, g.Refetch, g.Ended) {
+		if l.needsCall(ctx, f.Host, f.Path, g.Refetch || slices.Contains(g.RefetchFeeds, f.Name), g.Ended) {
 			host := f.Host
 			if host == upstream.LiveTiming && g.Mirror {
 				host = upstream.Mirror
@@ -293,7 +294,7 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 			m.Feeds = append(m.Feeds, streams.Feed{Name: f.Name, Host: f.Host, Path: f.Path, Status: streams.FeedSkipped})
 			continue
 		}
-		feed, err := l.fetch(ctx, j, f.Name, f.Host, f.Path, g.Refetch, r, g.Ended)
+		feed, err := l.fetch(ctx, j, f.Name, f.Host, f.Path, g.Refetch || slices.Contains(g.RefetchFeeds, f.Name), r, g.Ended)
 		if err != nil {
 			return err
 		}

@@ -153,9 +153,9 @@ func (a *Accountant) Handle(ctx context.Context, msg jetstream.Msg) error {
 		if e.RunID == "" {
 			return nil // a replay outside any run
 		}
-		if _, err := a.pool.Exec(ctx, `UPDATE run_items SET status=$6, rows=$7, reason=$8
+		if _, err := a.pool.Exec(ctx, `UPDATE run_items SET status=$6, rows=$7, reason=$8, skipped_lines=$9
 			WHERE run_id=$1 AND year=$2 AND round=$3 AND session=$4 AND kind=$5`,
-			e.RunID, e.Year, e.Round, e.Session, e.Kind, e.Status, e.Rows, e.Reason); err != nil {
+			e.RunID, e.Year, e.Round, e.Session, e.Kind, e.Status, e.Rows, e.Reason, e.SkippedLines); err != nil {
 			return fmt.Errorf("runs: outcome: %w", err)
 		}
 		return a.maybeComplete(ctx, e.RunID)
@@ -303,6 +303,9 @@ func (a *Accountant) Summarize(ctx context.Context, runID string) (*streams.Summ
 		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 	}
 	sort.Strings(s.Failures)
+	if s.Skipped, err = a.skipped(ctx, s.Year, runID); err != nil {
+		return nil, err
+	}
 	s.GapsDetected = len(order)
 	for _, key := range order {
 		t := sessions[key]

@@ -488,8 +488,9 @@ func TestRateLimitedLoadIsRetried(t *testing.T) {
 }
 
 // TestMalformedFeedFailsAndRefetchRecovers: a feed that is not a
-// jsonStream fails its kind with a clear reason; --refetch replaces the
-// archived response and the import completes.
+// jsonStream fails its kind with a clear reason; the next plain import
+// asks the upstream for it anew, replacing the archived response, and
+// completes.
 func TestMalformedFeedFailsAndRefetchRecovers(t *testing.T) {
 	var garbage atomic.Bool
 	garbage.Store(true)
@@ -498,15 +499,15 @@ func TestMalformedFeedFailsAndRefetchRecovers(t *testing.T) {
 	})
 	cmd := streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"}
 	_, sum, _ := importRun(t, st, cmd)
-	if sum.Status != "failed" || len(sum.Failures) != 1 || !strings.Contains(sum.Failures[0], "WeatherData.jsonStream") || !strings.Contains(sum.Failures[0], "--refetch") {
+	if sum.Status != "failed" || len(sum.Failures) != 1 || !strings.Contains(sum.Failures[0], "WeatherData.jsonStream line 1: ") ||
+		!strings.Contains(sum.Failures[0], "the next import asks the upstream for WeatherData.jsonStream anew") {
 		t.Fatalf("summary = %+v", sum)
 	}
 	t.Logf("reported failure: %s", sum.Failures[0])
 	garbage.Store(false)
-	cmd.Refetch = true
 	_, sum, calls := importRun(t, st, cmd)
-	if sum.Status != "completed" || sum.DataExtracted["weather"] != 1 || calls == 0 {
-		t.Fatalf("after refetch: %+v, %d calls", sum, calls)
+	if sum.Status != "completed" || sum.DataExtracted["weather"] != 1 || calls != 1 {
+		t.Fatalf("after a plain import: %+v, %d calls (want 1: WeatherData asked anew)", sum, calls)
 	}
 }
 
@@ -539,8 +540,8 @@ func count(t *testing.T, st *stack.Stack, sql string, args ...any) int {
 // TestBrokenTelemetryLineFailsOnlyItsKind serves a car data stream with a
 // line of bad base64 two thirds in: car-data fails naming the line and the
 // reason, after having streamed rows into its transaction, and none of
-// them stays; every other kind of the session is done. Asked anew once
-// the upstream is fixed, the stream imports whole.
+// them stays; every other kind of the session is done. Once the upstream
+// is fixed, a plain import asks for the stream anew and imports it whole.
 func TestBrokenTelemetryLineFailsOnlyItsKind(t *testing.T) {
 	st := start(t)
 	var broken atomic.Bool
@@ -582,10 +583,9 @@ func TestBrokenTelemetryLineFailsOnlyItsKind(t *testing.T) {
 	t.Logf("reported: %s", sum.Failures[0])
 
 	broken.Store(false)
-	cmd.Refetch = true
-	_, sum, _ = importRun(t, st, cmd)
-	if sum.DataExtracted["car-data"] != 1 || len(sum.KindsFailed) != 0 {
-		t.Fatalf("after the fix: %+v", sum)
+	_, sum, calls := importRun(t, st, cmd)
+	if sum.DataExtracted["car-data"] != 1 || len(sum.KindsFailed) != 0 || calls != 1 {
+		t.Fatalf("after the fix: %+v, %d calls (want 1: CarData.z asked anew)", sum, calls)
 	}
 	if s, c := count(); s != 105928 || c != 4 {
 		t.Fatalf("after the fix: %d samples in %d streams, FastF1 has 105928 for 4 cars", s, c)

@@ -21,6 +21,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/client"
 	"github.com/paddock-f1/paddock/pkg/kinds"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/runs"
 	"github.com/paddock-f1/paddock/pkg/stack"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -270,6 +271,9 @@ func (p *progress) outcome(e *streams.Extraction) {
 		if e.Reason != "" && e.Status != streams.StatusDone {
 			line += ": " + e.Reason
 		}
+		if e.SkippedLines > 0 {
+			line += fmt.Sprintf(": %s (%s)", runs.LinesSkipped(e.SkippedLines), e.Reason)
+		}
 		fmt.Fprintln(p.w, line)
 	}
 	if p.seen%25 == 0 || p.seen == p.total {
@@ -493,6 +497,9 @@ func printSummary(w io.Writer, s *streams.Summary, report *streams.GapReport, un
 	printSessions(w, "already queued by another run (that run imports them)", queued, show)
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "  failure: %s\n", f)
+	}
+	for _, k := range s.Skipped {
+		fmt.Fprintf(w, "  skipped: %s\n", k)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/paddock-f1/paddock/pkg/kinds"
+	"github.com/paddock-f1/paddock/pkg/runs"
 	"github.com/paddock-f1/paddock/pkg/secret"
 	"github.com/paddock-f1/paddock/pkg/store"
 	"github.com/paddock-f1/paddock/streams"
@@ -244,6 +245,8 @@ type kindStatus struct {
 	Failed      []sessionItem `json:"failed"`
 	Unavailable []sessionItem `json:"unavailable"`
 	Pending     []sessionItem `json:"pending"`
+	// Skipped are done sessions whose feeds had lines skipped (blank).
+	Skipped []sessionItem `json:"skipped,omitempty"`
 }
 
 // sessionItem is one session of a kind, with why it ended as it did.
@@ -317,14 +320,14 @@ func runStatus(ctx context.Context, conn *pgx.Conn, runID string) (*runDetail, e
 // readItems reads the run's (session, kind) outcomes into d.Kinds and
 // sets d.State from them.
 func (d *runDetail) readItems(ctx context.Context, conn *pgx.Conn) error {
-	rows, err := conn.Query(ctx, `SELECT year, round, session, kind, status, rows, reason FROM run_items WHERE run_id = $1`, d.RunID)
+	rows, err := conn.Query(ctx, `SELECT year, round, session, kind, status, rows, reason, skipped_lines FROM run_items WHERE run_id = $1`, d.RunID)
 	if err != nil {
 		return err
 	}
 	var items []streams.Extraction
 	for rows.Next() {
 		var e streams.Extraction
-		if err := rows.Scan(&e.Year, &e.Round, &e.Session, &e.Kind, &e.Status, &e.Rows, &e.Reason); err != nil {
+		if err := rows.Scan(&e.Year, &e.Round, &e.Session, &e.Kind, &e.Status, &e.Rows, &e.Reason, &e.SkippedLines); err != nil {
 			rows.Close()
 			return err
 		}
@@ -349,6 +352,10 @@ func (d *runDetail) readItems(ctx context.Context, conn *pgx.Conn) error {
 			k.Done++
 			k.Rows += int64(e.Rows)
 			done++
+			if e.SkippedLines > 0 {
+				item.Reason = fmt.Sprintf("%s (%s)", runs.LinesSkipped(e.SkippedLines), e.Reason)
+				k.Skipped = append(k.Skipped, item)
+			}
 		case streams.StatusFailed:
 			k.Failed = append(k.Failed, item)
 			failed++
@@ -435,6 +442,7 @@ func printRun(w io.Writer, d *runDetail) {
 		printItems(&more, k.Kind+" failed", k.Failed)
 		printItems(&more, k.Kind+" unavailable", k.Unavailable)
 		printItems(&more, k.Kind+" pending", k.Pending)
+		printItems(&more, k.Kind+" done with lines skipped", k.Skipped)
 	}
 	if len(d.Pauses) > 0 || d.RateLimitPauses > 0 {
 		fmt.Fprintf(&more, "  rate-limit pauses: %d\n", d.RateLimitPauses)

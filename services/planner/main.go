@@ -18,7 +18,6 @@ import (
 	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/logging"
-	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
@@ -33,6 +32,6 @@ func main() {
 	}
 	if err := run(ctx, cfg, log); err != nil {
 		log.Error("planner stopped", "err", err)
-		os.Exit(ops.ExitCode(err)) // 2: its address is taken
+		os.Exit(1)
 	}
 }

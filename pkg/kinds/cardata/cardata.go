@@ -198,7 +198,7 @@ func Decode(r io.Reader, drivers []string, emit func([]Sample) error) (Summary, 
 
 // format is the CarData.z stream's shape for telemetry.Decode.
 var format = telemetry.Format[Sample]{
-	Pkg: "cardata", Name: "car data",
+	Pkg: "cardata", Name: "car data", Feed: Feed,
 	List: "Entries", Date: "Utc", Cars: "Cars",
 	BatchSize: BatchSize,
 	Parse:     channels,

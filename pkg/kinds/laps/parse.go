@@ -3,7 +3,6 @@ package laps
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -125,7 +124,7 @@ type feedLine struct {
 func decodeFeed(name string, body []byte) ([]feedLine, error) {
 	st, err := livetiming.Whole(name+".jsonStream", body)
 	if err != nil {
-		return nil, fmt.Errorf("laps: %w", err)
+		return nil, err // names the feed and the line
 	}
 	out := make([]feedLine, 0, len(st.Lines))
 	for _, l := range st.Lines {

@@ -176,7 +176,7 @@ func Decode(r io.Reader, drivers []string, emit func([]Sample) error) (Summary, 
 
 // format is the Position.z stream's shape for telemetry.Decode.
 var format = telemetry.Format[Sample]{
-	Pkg: "position", Name: "position data",
+	Pkg: "position", Name: "position data", Feed: Feed,
 	List: "Position", Date: "Timestamp", Cars: "Entries",
 	BatchSize: BatchSize,
 	Parse:     sample,

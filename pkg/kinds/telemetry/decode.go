@@ -24,6 +24,9 @@ type Format[S any] struct {
 	Pkg string
 	// Name prefixes the reason of a livetiming.FormatError, e.g. "car data".
 	Name string
+	// Feed is the stream's feed name, which a livetiming.FormatError
+	// names, e.g. "CarData.z.jsonStream".
+	Feed string
 	// List, Date and Cars are the document's keys, e.g. "Entries", "Utc"
 	// and "Cars".
 	List, Date, Cars string
@@ -163,6 +166,7 @@ func Decode[S any, D CarRows](r io.Reader, drivers []string, emit func([]S) erro
 				return Summary[D]{}, fmt.Errorf("%s: emit: %w", f.Pkg, ee.err)
 			}
 			return Summary[D]{}, fmt.Errorf("%s: %w", f.Pkg, &livetiming.FormatError{
+				Feed:   f.Feed,
 				Reason: f.Name + ": " + err.Error(),
 				Line:   sc.LineNumber(),
 			})
@@ -170,6 +174,9 @@ func Decode[S any, D CarRows](r io.Reader, drivers []string, emit func([]S) erro
 		d.sum.Lines++
 	}
 	if err := sc.Err(); err != nil {
+		if fe := (*livetiming.FormatError)(nil); errors.As(err, &fe) {
+			fe.Feed = f.Feed
+		}
 		return Summary[D]{}, fmt.Errorf("%s: %w", f.Pkg, err)
 	}
 	if err := d.finish(); err != nil {

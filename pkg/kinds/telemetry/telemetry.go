@@ -424,9 +424,6 @@ func Store[S any](ctx context.Context, tx pgx.Tx, s kind.Session, t Tables, f *F
 	sum, err := Decode[S, carRows](r, f.Numbers(), w.Add, format)
 	if err != nil {
 		w.Abort(err)
-		if fe := (*livetiming.FormatError)(nil); errors.As(err, &fe) && fe.Feed == "" {
-			fe.Feed = f.Name // the line is the feed's: name it
-		}
 		return 0, Classify(err)
 	}
 	counts := make([]Count, 0, len(sum.Drivers))
