@@ -30,6 +30,7 @@ func TestComposeFileIsConsistent(t *testing.T) {
 			Entrypoint  []string          `yaml:"entrypoint"`
 			Environment map[string]string `yaml:"environment"`
 			Profiles    []string          `yaml:"profiles"`
+			Ports       []string          `yaml:"ports"`
 			Volumes     []string          `yaml:"volumes"`
 			Build       struct {
 				Target string `yaml:"target"`
@@ -134,6 +135,29 @@ func TestComposeFileIsConsistent(t *testing.T) {
 	}
 	if nodes != 3 {
 		t.Errorf("the cluster profile has %d NATS nodes, want 3", nodes)
+	}
+
+	// NATS runs with authorisation, its password from the environment
+	// (PADDOCK_NATS_PASSWORD; the dev default is a placeholder the README
+	// says to change), every client's NATS_URL carries it, and no port is
+	// published beyond localhost.
+	nats := c.Services["nats"]
+	if cmd := strings.Join(nats.Command, " "); !strings.Contains(cmd, "--user paddock") || !strings.Contains(cmd, "--pass ${PADDOCK_NATS_PASSWORD") {
+		t.Errorf("nats runs without authorisation: %v", nats.Command)
+	}
+	for name, s := range c.Services {
+		if u := s.Environment["NATS_URL"]; u != "" && !strings.Contains(u, "paddock:${PADDOCK_NATS_PASSWORD") {
+			t.Errorf("service %s: NATS_URL %q does not authenticate with PADDOCK_NATS_PASSWORD", name, u)
+		}
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("service %s publishes %q beyond localhost", name, p)
+			}
+		}
+	}
+	conf, err := os.ReadFile(filepath.Join(testenv.Root(t), "deploy", "nats-cluster.conf"))
+	if err != nil || !strings.Contains(string(conf), "authorization") || !strings.Contains(string(conf), "$PADDOCK_NATS_PASSWORD") {
+		t.Errorf("deploy/nats-cluster.conf runs without authorisation from PADDOCK_NATS_PASSWORD (%v)", err)
 	}
 }
 
