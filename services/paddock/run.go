@@ -33,7 +33,9 @@ const environment = `Environment:
   SLACK_WEBHOOK_URL        where runs planned with --notify post (embedded default)
   PADDOCK_QUOTA_WINDOW     the quota window (default 1h)
   PADDOCK_QUOTA_LIVETIMING, _MIRROR, _JOLPICA, _MULTIVIEWER, _GITHUBRAW
-                           calls per window[/minimum interval], e.g. 500/250ms
+                           calls per window[/minimum interval], e.g. 500/250ms; a host's ledger
+                           keeps the first process's limits ('paddock quota --set' changes them)
+Every value given is checked at start; a bad one stops the command with exit code 2.
 `
 
 // usage is 'paddock help': every command with one line, then the
