@@ -4,7 +4,6 @@
 package envconf
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -24,9 +23,14 @@ type Reader struct {
 // New reads from the process environment.
 func New() *Reader { return &Reader{get: os.Getenv} }
 
-// String returns key's value or def.
+// String returns key's value or def (also when the value breaks the
+// key's rule, which Err then reports).
 func (r *Reader) String(key, def string) string {
 	if v := r.get(key); v != "" {
+		if why := checkString(key, v); why != "" {
+			r.bad(key, v, why)
+			return def
+		}
 		return v
 	}
 	return def
@@ -43,10 +47,15 @@ func (r *Reader) Int(key string, def int) int {
 		r.errs = append(r.errs, fmt.Errorf("%s=%q is not an integer", key, v))
 		return def
 	}
+	if why := checkInt(key, n); why != "" {
+		r.bad(key, v, why)
+		return def
+	}
 	return n
 }
 
-// Duration returns key's value as a Go duration ("30s", "2m") or def.
+// Duration returns key's value as a Go duration ("30s", "2m") or def. A
+// duration must be over 0 unless its rule says otherwise.
 func (r *Reader) Duration(key string, def time.Duration) time.Duration {
 	v := r.get(key)
 	if v == "" {
@@ -57,11 +66,21 @@ func (r *Reader) Duration(key string, def time.Duration) time.Duration {
 		r.errs = append(r.errs, fmt.Errorf("%s=%q is not a duration (e.g. 30s, 2m)", key, v))
 		return def
 	}
+	if why := checkDuration(key, d, def); why != "" {
+		r.bad(key, v, why)
+		return def
+	}
 	return d
 }
 
-// Err reports every malformed variable.
-func (r *Reader) Err() error { return errors.Join(r.errs...) }
+// Err reports every malformed variable, each on its own line with what a
+// good value looks like; nil when every value read was good.
+func (r *Reader) Err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return badSettings(r.errs)
+}
 
 // Upstream reads the upstream client configuration: base URLs per host
 // (PADDOCK_LIVETIMING_URL, PADDOCK_MIRROR_URL, PADDOCK_JOLPICA_URL,
@@ -76,13 +95,16 @@ func (r *Reader) Upstream() upstream.Config {
 		"PADDOCK_MULTIVIEWER_URL": upstream.MultiViewer,
 		"PADDOCK_GITHUBRAW_URL":   upstream.GitHubRaw,
 	} {
-		if v := r.get(env); v != "" {
+		if v := r.String(env, ""); v != "" {
 			cfg.BaseURLs[host] = v
 		}
 	}
-	cfg.Timeout = r.Duration("PADDOCK_HTTP_TIMEOUT", 0)
-	cfg.Retries = r.Int("PADDOCK_HTTP_RETRIES", 0)
-	cfg.MaxBodyBytes = int64(r.Int("PADDOCK_HTTP_MAX_BODY", 0))
+	cfg.Timeout = r.Duration("PADDOCK_HTTP_TIMEOUT", upstream.DefaultTimeout)
+	cfg.Retries = r.Int("PADDOCK_HTTP_RETRIES", upstream.DefaultRetries)
+	if cfg.Retries == 0 {
+		cfg.Retries = -1 // upstream.Config: 0 is the default, negative none
+	}
+	cfg.MaxBodyBytes = int64(r.Int("PADDOCK_HTTP_MAX_BODY", upstream.DefaultMaxBodyBytes))
 	return cfg
 }
 
@@ -116,8 +138,8 @@ func (r *Reader) Quota() governor.Config {
 		l.PerWindow = n
 		if hasInterval {
 			d, err := time.ParseDuration(interval)
-			if err != nil {
-				r.errs = append(r.errs, fmt.Errorf("%s=%q: bad minimum interval %q", env, v, interval))
+			if err != nil || d < 0 {
+				r.errs = append(r.errs, fmt.Errorf("%s=%q: minimum interval %q is not a duration of 0 or more; want calls per window, e.g. 500 or 500/250ms", env, v, interval))
 				continue
 			}
 			l.MinInterval = d

@@ -40,6 +40,7 @@ type Config struct {
 // PADDOCK_RETRY_FOR (default 6h).
 func LoadConfig(httpAddr string) (Config, error) {
 	r := envconf.New()
+	r.LogLevel(slog.LevelInfo) // PADDOCK_LOG_LEVEL, which Main's logger reads, checked with the rest
 	c := Config{
 		NATSURL:     r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		NATSAuth:    r.NATSAuth(),
@@ -57,6 +58,10 @@ func LoadConfig(httpAddr string) (Config, error) {
 // 'paddock migrate”s job), serves its ops endpoints and consumes loaded
 // manifests, draining the messages in hand at the end.
 func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error {
+	ln, err := ops.Listen("PADDOCK_HTTP_ADDR", cfg.HTTPAddr) // first: a port already taken stops the start
+	if err != nil {
+		return err
+	}
 	name := k.Spec().Name
 	log.Info("starting", "kind", name, "nats_url", secret.Mask(cfg.NATSURL), "database_url", store.MaskURL(cfg.DatabaseURL),
 		"http_addr", cfg.HTTPAddr, "concurrency", cfg.Concurrency)
@@ -84,7 +89,7 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 	x.SetRetry(consume.Policy{For: cfg.RetryFor})
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), pool.Ping, x.Ready()), log)
+		errs <- ops.ServeListener(ctx, ln, nil, ops.All(natsrv.Health(nc), pool.Ping, x.Ready()), log)
 	}()
 	err = x.Run(ctx, cfg.Concurrency)
 	if oerr := <-errs; err == nil {
@@ -98,7 +103,7 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 // named kindName: logging (PADDOCK_LOG_LEVEL), configuration (LoadConfig,
 // with httpAddr as the default PADDOCK_HTTP_ADDR), Serve until SIGINT or
 // SIGTERM. It returns the process exit code: 0 after a clean drain, 1
-// when the service failed, 2 for bad configuration.
+// when the service failed, 2 for bad configuration (a taken address too).
 func Main(kindName, httpAddr string) int {
 	service := "extract-" + kindName
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -116,7 +121,7 @@ func Main(kindName, httpAddr string) int {
 	}
 	if err := Serve(ctx, cfg, k, log); err != nil {
 		log.Error(service+" stopped", "err", err)
-		return 1
+		return ops.ExitCode(err) // 2: its address is taken
 	}
 	return 0
 }

@@ -75,17 +75,28 @@ func (h *serviceHandler) WithGroup(name string) slog.Handler {
 	return &serviceHandler{next: h.next.WithGroup(name), service: h.service}
 }
 
-// Level parses a level name; unknown names give def.
+// Level parses a level name; unset or unknown names give def. A process
+// checks the name first (ParseLevel, envconf's PADDOCK_LOG_LEVEL rule), so
+// an unknown one stops it at start instead of being replaced silently.
 func Level(name string, def slog.Level) slog.Level {
-	switch strings.ToLower(name) {
-	case "debug":
-		return slog.LevelDebug
-	case "info":
-		return slog.LevelInfo
-	case "warn", "warning":
-		return slog.LevelWarn
-	case "error":
-		return slog.LevelError
+	if l, ok := ParseLevel(name); ok {
+		return l
 	}
 	return def
+}
+
+// ParseLevel reads a level name: debug, info, warn (or warning) or
+// error, in any case; ok is false for any other name.
+func ParseLevel(name string) (slog.Level, bool) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn", "warning":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return 0, false
 }

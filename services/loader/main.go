@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/logging"
+	"github.com/paddock-f1/paddock/pkg/ops"
 	"github.com/paddock-f1/paddock/pkg/secret"
 )
 
@@ -34,6 +35,6 @@ func main() {
 	}
 	if err := run(ctx, cfg, log); err != nil {
 		log.Error("loader stopped", "err", err)
-		os.Exit(1)
+		os.Exit(ops.ExitCode(err)) // 2: its address is taken
 	}
 }

@@ -28,6 +28,7 @@ type config struct {
 
 func loadConfig() (config, error) {
 	r := envconf.New()
+	r.LogLevel(slog.LevelInfo) // PADDOCK_LOG_LEVEL, which main's logger reads, checked with the rest
 	c := config{
 		NATSURL:  r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		NATSAuth: r.NATSAuth(),
@@ -40,6 +41,10 @@ func loadConfig() (config, error) {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	ln, err := ops.Listen("PADDOCK_HTTP_ADDR", cfg.HTTPAddr) // first: a port already taken stops the start
+	if err != nil {
+		return err
+	}
 	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "http_addr", cfg.HTTPAddr, "upstream_base_urls", cfg.Upstream.BaseURLs,
 		"quota_window", cfg.Quota.Window, "quota", cfg.Quota.Limits, "ack_wait", cfg.AckWait)
 
@@ -61,7 +66,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), l.Ready()), log)
+		errs <- ops.ServeListener(ctx, ln, nil, ops.All(natsrv.Health(nc), l.Ready()), log)
 	}()
 
 	// Runs until ctx ends, then drains the gap in hand.

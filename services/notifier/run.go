@@ -22,6 +22,7 @@ type config struct {
 
 func loadConfig() (config, error) {
 	r := envconf.New()
+	r.LogLevel(slog.LevelInfo) // PADDOCK_LOG_LEVEL, which main's logger reads, checked with the rest
 	c := config{
 		NATSURL:    r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		NATSAuth:   r.NATSAuth(),
@@ -33,6 +34,10 @@ func loadConfig() (config, error) {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	ln, err := ops.Listen("PADDOCK_HTTP_ADDR", cfg.HTTPAddr) // first: a port already taken stops the start
+	if err != nil {
+		return err
+	}
 	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "slack_webhook", cfg.WebhookURL != "", "http_addr", cfg.HTTPAddr)
 
 	// NATS and the topology.
@@ -52,7 +57,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	nt := notify.New(js, post, log)
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), nt.Ready()), log)
+		errs <- ops.ServeListener(ctx, ln, nil, ops.All(natsrv.Health(nc), nt.Ready()), log)
 	}()
 	err = nt.Run(ctx)
 	if oerr := <-errs; err == nil {

@@ -24,6 +24,13 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 		return usageError("%v", err)
 	}
 	log := logging.New(os.Stderr, "paddock-dev", logging.Level(os.Getenv("PADDOCK_LOG_LEVEL"), slog.LevelInfo))
+	if *listen < 0 || *listen > 65535 {
+		return usageError("--listen %d: want a port from 1 to 65535 (0: no listener)", *listen)
+	}
+	ln, err := ops.Listen("--http-addr", *httpAddr) // first: a port already taken stops the start
+	if err != nil {
+		return usageError("%v", err)
+	}
 	if *listen != 0 && cfg.NATSURL != "" {
 		return usageError("--listen opens the embedded server; with NATS_URL set there is none")
 	}
@@ -37,7 +44,7 @@ func cmdDev(ctx context.Context, cfg config, _ *slog.Logger, args []string) erro
 		fmt.Printf("NATS_URL=nats://127.0.0.1:%d\n", *listen)
 	}
 	served := make(chan error, 1)
-	go func() { served <- opsServe(ctx, *httpAddr, st, log) }()
+	go func() { served <- ops.ServeListener(ctx, ln, nil, st.Ready(), log) }()
 	log.Info("every service is running; interrupt to stop", "http_addr", *httpAddr)
 	<-ctx.Done()
 	err = st.Close()
@@ -55,13 +62,6 @@ func devFlags(fs *flag.FlagSet, cfg config) (recorded, dataDir *string, listen *
 	listen = fs.Int("listen", 0, "open the embedded NATS server on 127.0.0.1:PORT so 'paddock import/plan/quota' with NATS_URL can reach it")
 	httpAddr = fs.String("http-addr", envOr("PADDOCK_HTTP_ADDR", ":8080"), "serve /healthz, /readyz and /metrics here (PADDOCK_HTTP_ADDR); empty: none")
 	return
-}
-
-// opsServe serves the stack's operational endpoints: alive while the
-// process answers, ready while NATS, PostgreSQL and every service's
-// consumer are.
-func opsServe(ctx context.Context, addr string, st *stack.Stack, log *slog.Logger) error {
-	return ops.Serve(ctx, addr, nil, st.Ready(), log)
 }
 
 // envOr is the environment variable name, or def when it is unset.

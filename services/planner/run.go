@@ -34,6 +34,7 @@ type config struct {
 
 func loadConfig() (config, error) {
 	r := envconf.New()
+	r.LogLevel(slog.LevelInfo) // PADDOCK_LOG_LEVEL, which main's logger reads, checked with the rest
 	c := config{
 		NATSURL:      r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		NATSAuth:     r.NATSAuth(),
@@ -48,6 +49,10 @@ func loadConfig() (config, error) {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	ln, err := ops.Listen("PADDOCK_HTTP_ADDR", cfg.HTTPAddr) // first: a port already taken stops the start
+	if err != nil {
+		return err
+	}
 	log.Info("starting", "nats_url", secret.Mask(cfg.NATSURL), "database_url", store.MaskURL(cfg.DatabaseURL),
 		"http_addr", cfg.HTTPAddr, "schedule_wait", cfg.ScheduleWait, "migrate", cfg.Migrate)
 
@@ -90,7 +95,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		func() error { return acc.Run(ctx) },
 		func() error { return acc.RunDeadLetters(ctx) },
 		func() error {
-			return ops.Serve(ctx, cfg.HTTPAddr, nil, ops.All(natsrv.Health(nc), pool.Ping, acc.Ready()), log)
+			return ops.ServeListener(ctx, ln, nil, ops.All(natsrv.Health(nc), pool.Ping, acc.Ready()), log)
 		},
 	} {
 		wg.Add(1)
