@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -37,6 +38,9 @@ type PlanCommand struct {
 type SessionRef struct {
 	SessionKey
 	Event string `json:"event,omitempty"`
+	// RunID, on a session already queued by another run, names that run:
+	// this run follows its outcomes for the session.
+	RunID string `json:"run_id,omitempty"`
 }
 
 // MissingKinds is what one session lacks.
@@ -55,7 +59,7 @@ type GapReport struct {
 	MissingRaces      []int          `json:"missing_races"`
 	MissingSessions   []SessionRef   `json:"missing_sessions"`
 	SessionGaps       []MissingKinds `json:"session_gaps"`
-	Queued            []SessionRef   `json:"already_queued,omitempty"` // pending in GAPS from another run
+	Queued            []SessionRef   `json:"already_queued,omitempty"` // pending in GAPS from another run, which this run follows
 	Deferred          []SessionRef   `json:"deferred,omitempty"`       // left for a later plan: over --max-calls or the remaining quota
 	Quota             []QuotaLeft    `json:"quota,omitempty"`
 	EstimatedCalls    int            `json:"estimated_api_calls"`
@@ -71,11 +75,34 @@ type QuotaLeft struct {
 	MaxCalls  int    `json:"max_calls"`
 }
 
-// PlanReply is the planner's reply to an accepted command.
+// PlanReply is the planner's reply to a command, and the payload of a
+// run's planned event. A command is first accepted (recorded in PLANS:
+// Accepted, no report yet), then planned by whichever planner takes it:
+// Report, or Refused (the command cannot be carried out: the run failed
+// and published nothing).
 type PlanReply struct {
-	V      int        `json:"v"`
-	RunID  string     `json:"run_id"`
-	Report *GapReport `json:"report"`
+	V        int        `json:"v"`
+	RunID    string     `json:"run_id"`
+	Accepted bool       `json:"accepted,omitempty"`
+	Report   *GapReport `json:"report"`
+	Refused  string     `json:"refused,omitempty"`
+	// Invalid: the refusal is the command's fault (a round or session the
+	// schedule does not have), not the sources'.
+	Invalid bool `json:"invalid,omitempty"`
+}
+
+// Waiting is a run's waiting event: its plan waits for the loader, which
+// has Ahead gaps to load before the season schedule this plan needs, and
+// for the upstream when PausedUntil is set (the host's quota window is
+// full or it asked to wait).
+type Waiting struct {
+	V           int        `json:"v"`
+	RunID       string     `json:"run_id"`
+	For         string     `json:"for"` // what is awaited, in words
+	Ahead       int        `json:"ahead"`
+	Host        string     `json:"host,omitempty"`
+	PausedUntil *time.Time `json:"paused_until,omitempty"`
+	Since       time.Time  `json:"since"`
 }
 
 // Gap asks the loader to load one session (or, with Schedule set, the
@@ -285,4 +312,13 @@ func MsgID(parts ...any) string {
 		fmt.Fprintf(h, "%v\x00", p)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// NewRunID returns a fresh run id: UTC time plus randomness, sortable.
+// Callers choose it before sending a command, so they can follow the run
+// from its first event.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
 }

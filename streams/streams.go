@@ -49,6 +49,15 @@ const (
 	ScheduleConsumer = "schedule"
 	RunsConsumer     = "runs"
 	NotifierConsumer = "notifier"
+	PlannerConsumer  = "planner"
+)
+
+// PlannerAckWait is how soon an accepted command a dead planner held is
+// handed to another planner; a live planner keeps it with heartbeats
+// (PlannerHeartbeat) for as long as planning takes.
+const (
+	PlannerAckWait   = 15 * time.Second
+	PlannerHeartbeat = 4 * time.Second
 )
 
 // ExtractorConsumer is the durable consumer name of the extractor of kind.
@@ -136,6 +145,15 @@ func ConsumerConfig(name string) (stream string, cfg jetstream.ConsumerConfig) {
 	case RunsConsumer:
 		cfg.MaxAckPending = 64
 		return Events, cfg
+	case PlannerConsumer:
+		// Every command accepted from now on (a new deployment does not
+		// re-plan the audit log), several at once: a plan may wait long for
+		// a schedule behind the quota.
+		cfg.FilterSubject = "f1.plan.accepted.>"
+		cfg.DeliverPolicy = jetstream.DeliverNewPolicy
+		cfg.AckWait = PlannerAckWait
+		cfg.MaxAckPending = 16
+		return Plans, cfg
 	case NotifierConsumer:
 		cfg.FilterSubject = "f1.run.>"
 		cfg.MaxAckPending = 1 // one message at a time: Slack takes about one a second

@@ -2,7 +2,8 @@ package streams
 
 import "fmt"
 
-// PlanAccepted is the PLANS subject recording an accepted command of run.
+// PlanAccepted is the PLANS subject recording an accepted command of run;
+// the planner consumer carries out every command recorded there.
 func PlanAccepted(runID string) string { return "f1.plan.accepted." + runID }
 
 // SessionGap is the GAPS subject of one session.
@@ -37,6 +38,7 @@ func RunEvent(runID, event string) string { return "f1.run." + runID + "." + eve
 // Run lifecycle event names.
 const (
 	RunPlanned   = "planned"
+	RunWaiting   = "waiting"
 	RunLoad      = "load"
 	RunCall      = "call"
 	RunPaused    = "paused"

@@ -7,8 +7,6 @@ package planner
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
+	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/gaps"
 	"github.com/paddock-f1/paddock/pkg/governor"
@@ -36,8 +35,9 @@ import (
 
 // Config tunes the planner.
 type Config struct {
-	// ScheduleWait bounds how long a plan waits for an unknown season
-	// schedule to be loaded; 2 minutes by default.
+	// ScheduleWait bounds how long a dry run waits for an unknown season
+	// schedule to be loaded; 2 minutes by default. A run waits as long as
+	// the loader's queue and the quota make it, announcing why.
 	ScheduleWait time.Duration
 	// Now is the clock (tests move it); time.Now by default.
 	Now func() time.Time
@@ -60,6 +60,8 @@ type Planner struct {
 type Quota interface {
 	Remaining(ctx context.Context, host string) (int, error)
 	Limit(host string) governor.Limit
+	// Status reads every host's quota and pause (waiting plans say why).
+	Status(ctx context.Context) ([]governor.HostStatus, error)
 }
 
 // New returns a planner.
@@ -90,9 +92,14 @@ func badCommand(format string, args ...any) error {
 	return &CommandError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// Serve registers the plan endpoint as a micro service and consumes loaded
-// schedules until ctx ends.
+// Serve registers the plan endpoint as a micro service, carries out the
+// accepted commands (its share of the planner consumer) and consumes
+// loaded schedules until ctx ends.
 func (p *Planner) Serve(ctx context.Context) error {
+	plans, err := streams.Consumer(ctx, p.js, streams.PlannerConsumer)
+	if err != nil {
+		return err
+	}
 	svc, err := micro.AddService(p.nc, micro.Config{
 		Name:        streams.PlanService,
 		Version:     "0.1.0",
@@ -100,7 +107,7 @@ func (p *Planner) Serve(ctx context.Context) error {
 		Endpoint: &micro.EndpointConfig{
 			Subject: streams.PlanSubject,
 			Handler: micro.HandlerFunc(func(req micro.Request) {
-				// Planning may wait for a schedule load: answer from a goroutine.
+				// A dry run may wait for a schedule load: answer from a goroutine.
 				go p.serveRequest(ctx, req)
 			}),
 		},
@@ -109,7 +116,15 @@ func (p *Planner) Serve(ctx context.Context) error {
 		return fmt.Errorf("planner: add micro service: %w", err)
 	}
 	defer svc.Stop()
-	return p.consumeSchedules(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- consume.Run(ctx, plans, func(hctx context.Context, msg jetstream.Msg) error {
+			return p.HandleAccepted(hctx, ctx, msg)
+		}, p.log, consume.Options{Concurrency: 8, Heartbeat: streams.PlannerHeartbeat,
+			Name: streams.PlannerConsumer, DeadLetters: p.js})
+	}()
+	err = p.consumeSchedules(ctx)
+	return errors.Join(err, <-done)
 }
 
 func (p *Planner) serveRequest(ctx context.Context, req micro.Request) {
@@ -118,7 +133,7 @@ func (p *Planner) serveRequest(ctx context.Context, req micro.Request) {
 		_ = req.Error("400", "plan command is not valid JSON: "+err.Error(), nil)
 		return
 	}
-	reply, err := p.Plan(ctx, cmd)
+	reply, err := p.Accept(ctx, cmd)
 	var ce *CommandError
 	switch {
 	case errors.As(err, &ce):
@@ -160,102 +175,80 @@ func Validate(cmd *streams.PlanCommand, now time.Time) error {
 	return nil
 }
 
-// NewRunID returns a fresh run id: UTC time plus randomness, sortable.
-func NewRunID(now time.Time) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
-}
-
-// Plan runs a plan command: it publishes nothing for a command it refuses.
-func (p *Planner) Plan(ctx context.Context, cmd streams.PlanCommand) (*streams.PlanReply, error) {
+// Accept takes a plan command. A command it refuses publishes nothing. A
+// dry run is planned at once and answered with its gap report. Any other
+// command is recorded in PLANS and answered with its run id: from then on
+// it is carried out whole by whichever planner takes it (HandleAccepted),
+// and the run's planned event carries its gap report.
+func (p *Planner) Accept(ctx context.Context, cmd streams.PlanCommand) (*streams.PlanReply, error) {
 	now := p.cfg.Now()
 	if err := Validate(&cmd, now); err != nil {
 		return nil, err
 	}
+	if cmd.DryRun {
+		return p.dryRun(ctx, cmd)
+	}
 	if cmd.RunID == "" {
-		cmd.RunID = NewRunID(now)
+		cmd.RunID = streams.NewRunID(now)
 	} else if strings.ContainsAny(cmd.RunID, ". *>") {
 		return nil, badCommand("run id %q must not contain dots, spaces or wildcards", cmd.RunID)
 	}
+	// Refuse a round or session the known schedule lacks at once; with the
+	// schedule unknown (or the database away) the run checks it later.
+	if known, err := season.Known(ctx, p.pool, cmd.Year); err == nil && known && !cmd.Refetch {
+		var ce *CommandError
+		if err := p.checkScope(ctx, cmd); errors.As(err, &ce) {
+			return nil, err
+		}
+	}
+	if _, err := p.js.Publish(ctx, streams.PlanAccepted(cmd.RunID), streams.Encode(cmd),
+		jetstream.WithMsgID(streams.MsgID(cmd.RunID, "accepted"))); err != nil {
+		return nil, fmt.Errorf("planner: record the command: %w", err)
+	}
+	p.log.Info("plan accepted", "run_id", cmd.RunID, "year", cmd.Year)
+	return &streams.PlanReply{V: streams.SchemaVersion, RunID: cmd.RunID, Accepted: true}, nil
+}
+
+// dryRun answers cmd with its gap report and records nothing (a season
+// whose schedule is unknown still has its schedule loaded, never a
+// session).
+func (p *Planner) dryRun(ctx context.Context, cmd streams.PlanCommand) (*streams.PlanReply, error) {
+	cmd.RunID = streams.NewRunID(p.cfg.Now())
 	known, err := season.Known(ctx, p.pool, cmd.Year)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) error {
-		if !cmd.DryRun {
-			_ = p.acc.Fail(ctx, cmd.RunID, err)
-		}
-		return err
-	}
-	if !cmd.DryRun {
-		if err := p.acc.Create(ctx, cmd.RunID, cmd); err != nil {
+	if !known {
+		wctx, cancel := context.WithTimeout(ctx, p.cfg.ScheduleWait)
+		defer cancel()
+		if err := p.loadSchedule(wctx, ctx, cmd, false); err != nil {
+			if wctx.Err() != nil && ctx.Err() == nil {
+				return nil, fmt.Errorf("planner: the %d season schedule was not loaded within %s (is the loader running, or paused by the rate governor? 'paddock quota' tells): %w", cmd.Year, p.cfg.ScheduleWait, err)
+			}
 			return nil, err
 		}
 	}
-	if !known || cmd.Refetch && !cmd.DryRun {
-		// A dry run of a season whose schedule is unknown loads the
-		// schedule (its three documents), never a session.
-		if err := p.loadSchedule(ctx, cmd); err != nil {
-			return nil, fail(err)
-		}
+	plan, err := p.detect(ctx, cmd)
+	if err != nil {
+		return nil, err
 	}
+	if _, err := p.budget(ctx, cmd, plan); err != nil {
+		return nil, err
+	}
+	return &streams.PlanReply{V: streams.SchemaVersion, Report: &plan.Report}, nil
+}
+
+// detect checks cmd's scope against the known schedule and detects its
+// gaps.
+func (p *Planner) detect(ctx context.Context, cmd streams.PlanCommand) (*gaps.Plan, error) {
 	if err := p.checkScope(ctx, cmd); err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
 	sc := gaps.Scope{Year: cmd.Year, Session: cmd.Session, Kinds: cmd.Kinds, Force: cmd.Force, Refetch: cmd.Refetch}
 	if cmd.Round != nil {
 		sc.Round = *cmd.Round
 	}
-	plan, err := gaps.Detect(ctx, p.pool, p.arc, sc, now)
-	if err != nil {
-		return nil, fail(err)
-	}
-	if cmd.DryRun {
-		if _, err := p.budget(ctx, cmd, plan); err != nil {
-			return nil, err
-		}
-		return &streams.PlanReply{V: streams.SchemaVersion, RunID: "", Report: &plan.Report}, nil
-	}
-	if _, err := p.js.Publish(ctx, streams.PlanAccepted(cmd.RunID), streams.Encode(cmd),
-		jetstream.WithMsgID(streams.MsgID(cmd.RunID, "accepted"))); err != nil {
-		return nil, fmt.Errorf("planner: record command: %w", err)
-	}
-	publish, err := p.budget(ctx, cmd, plan)
-	if err != nil {
-		return nil, fail(err)
-	}
-	var queued []streams.Gap
-	// Items first, then gaps: an outcome never arrives for an unknown item.
-	if err := p.acc.Planned(ctx, cmd.RunID, &plan.Report, publish); err != nil {
-		return nil, err
-	}
-	for _, g := range publish {
-		_, err := p.js.Publish(ctx, streams.SessionGap(g.SessionKey), streams.Encode(g),
-			jetstream.WithMsgID(streams.MsgID(g.RunID, g.Year, g.Round, g.Session, strings.Join(g.Kinds, ","))))
-		if isPerSubjectLimit(err) {
-			queued = append(queued, g)
-			if derr := p.acc.Dequeue(ctx, cmd.RunID, g); derr != nil {
-				return nil, derr
-			}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("planner: publish gap %s: %w", g.SessionKey, err)
-		}
-	}
-	for _, g := range queued {
-		plan.Report.Queued = append(plan.Report.Queued, streams.SessionRef{SessionKey: g.SessionKey})
-	}
-	if len(queued) > 0 {
-		// Re-evaluate completion: the dequeued items no longer hold the run open.
-		if err := p.acc.Planned(ctx, cmd.RunID, &plan.Report, nil); err != nil {
-			return nil, err
-		}
-	}
-	p.log.Info("planned", "run_id", cmd.RunID, "year", cmd.Year, "gaps", len(plan.Gaps), "queued_elsewhere", len(queued),
-		"estimated_calls", plan.Report.EstimatedCalls)
-	return &streams.PlanReply{V: streams.SchemaVersion, RunID: cmd.RunID, Report: &plan.Report}, nil
+	return gaps.Detect(ctx, p.pool, p.arc, sc, p.cfg.Now())
 }
 
 // budget marks the gaps of a season the mirror serves, reads the remaining

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/consume"
@@ -20,39 +21,119 @@ import (
 const ScheduleVersion = 1
 
 // loadSchedule asks the loader for the season schedule of cmd.Year and
-// waits until the schedule writer reports it in PostgreSQL.
-func (p *Planner) loadSchedule(ctx context.Context, cmd streams.PlanCommand) error {
-	sub, err := p.nc.SubscribeSync(streams.ScheduleExtracted(cmd.Year))
+// waits until the schedule writer reports it in PostgreSQL, for as long as
+// ctx allows: waiting behind other gaps or a quota pause is normal. With
+// announce, the run's waiting event says every waitEvery what it waits
+// for. A failed load is a *loadFailure, an unavailable schedule a refusal.
+// When stop ends (the planner stops) it gives up with stop's error.
+func (p *Planner) loadSchedule(ctx, stop context.Context, cmd streams.PlanCommand, announce bool) error {
+	outcomes := make(chan *nats.Msg, 16)
+	sub, err := p.nc.ChanSubscribe(streams.ScheduleExtracted(cmd.Year), outcomes)
 	if err != nil {
 		return fmt.Errorf("planner: wait for schedule: %w", err)
 	}
 	defer sub.Unsubscribe()
+	since := p.cfg.Now()
 	g := streams.Gap{V: streams.SchemaVersion, RunID: cmd.RunID, Schedule: true, SessionKey: streams.SessionKey{Year: cmd.Year}, Refetch: cmd.Refetch}
 	_, err = p.js.Publish(ctx, streams.ScheduleGap(cmd.Year), streams.Encode(g), jetstream.WithMsgID(streams.MsgID(cmd.RunID, "schedule", cmd.Year)))
 	if err != nil && !isPerSubjectLimit(err) { // already queued by another plan: wait for that one
 		return fmt.Errorf("planner: publish schedule gap for %d: %w", cmd.Year, err)
 	}
 	p.log.Info("season schedule unknown: loading it first", "year", cmd.Year, "run_id", cmd.RunID)
-	wctx, cancel := context.WithTimeout(ctx, p.cfg.ScheduleWait)
-	defer cancel()
+	tick := time.NewTicker(waitCheck)
+	defer tick.Stop()
+	lastAnnounce := time.Now() // the first after waitEvery: most loads take less
 	for {
-		msg, err := sub.NextMsgWithContext(wctx)
-		if err != nil {
-			return fmt.Errorf("planner: the %d season schedule was not loaded within %s (is the loader running, or paused by the rate governor?): %w", cmd.Year, p.cfg.ScheduleWait, err)
-		}
-		var e streams.Extraction
-		if err := streams.Decode(msg.Data, &e); err != nil {
-			continue
-		}
-		switch e.Status {
-		case streams.StatusDone:
-			return nil
-		case streams.StatusUnavailable:
-			return badCommand("no schedule of %d: %s", cmd.Year, e.Reason)
-		default:
-			return fmt.Errorf("loading the %d season schedule failed (check the network or the PADDOCK_*_URL settings, then plan again): %s", cmd.Year, e.Reason)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop.Done():
+			return stop.Err()
+		case <-tick.C:
+			// The outcome may have gone by while NATS reconnected: the
+			// schedule in PostgreSQL is the truth.
+			if !cmd.Refetch {
+				if known, err := season.Known(ctx, p.pool, cmd.Year); err == nil && known {
+					return nil
+				}
+			}
+			if announce && time.Since(lastAnnounce) >= waitEvery {
+				lastAnnounce = time.Now()
+				p.announceWaiting(ctx, cmd, since)
+			}
+		case msg := <-outcomes:
+			var e streams.Extraction
+			if err := streams.Decode(msg.Data, &e); err != nil {
+				continue
+			}
+			switch e.Status {
+			case streams.StatusDone:
+				return nil
+			case streams.StatusUnavailable:
+				return badCommand("no schedule of %d: %s", cmd.Year, e.Reason)
+			default:
+				return &loadFailure{fmt.Sprintf("loading the %d season schedule failed (check the network or the PADDOCK_*_URL settings, then plan again): %s", cmd.Year, e.Reason)}
+			}
 		}
 	}
+}
+
+// How often a schedule wait checks PostgreSQL, and how often it announces
+// what it waits for.
+const (
+	waitCheck = 500 * time.Millisecond
+	waitEvery = 5 * time.Second
+)
+
+// announceWaiting publishes the run's waiting event: the gaps ahead of the
+// schedule in the loader's queue and the pause of a host that makes the
+// loader wait. Best effort: a failure is logged.
+func (p *Planner) announceWaiting(ctx context.Context, cmd streams.PlanCommand, since time.Time) {
+	w := streams.Waiting{V: streams.SchemaVersion, RunID: cmd.RunID, Since: since,
+		For: fmt.Sprintf("the %d season schedule, which the loader takes in turn", cmd.Year)}
+	if n, err := p.gapsAhead(ctx, streams.ScheduleGap(cmd.Year)); err == nil {
+		w.Ahead = n
+	}
+	if p.quota != nil {
+		if hosts, err := p.quota.Status(ctx); err == nil {
+			for _, h := range hosts {
+				until := h.PausedUntil
+				if until == nil && h.MaxCalls > 0 && h.Remaining == 0 {
+					until = h.NextReset
+				}
+				if until != nil && (w.PausedUntil == nil || until.After(*w.PausedUntil)) {
+					w.Host, w.PausedUntil = h.Host, until
+				}
+			}
+		}
+	}
+	if _, err := p.js.Publish(ctx, streams.RunEvent(cmd.RunID, streams.RunWaiting), streams.Encode(w)); err != nil {
+		p.log.Warn("announce waiting", "run_id", cmd.RunID, "err", err)
+	}
+}
+
+// gapsAhead counts the gaps queued before the one on subject (the one
+// the loader holds included); 0 when subject has none queued.
+func (p *Planner) gapsAhead(ctx context.Context, subject string) (int, error) {
+	s, err := p.js.Stream(ctx, streams.Gaps)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx, jetstream.WithDeletedDetails(true))
+	if err != nil {
+		return 0, err
+	}
+	n := int(m.Sequence - info.State.FirstSeq)
+	for _, d := range info.State.Deleted {
+		if d >= info.State.FirstSeq && d < m.Sequence {
+			n--
+		}
+	}
+	return max(n, 0), nil
 }
 
 // consumeSchedules writes loaded schedules until ctx ends.

@@ -2,6 +2,8 @@ package runs
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,6 +43,9 @@ func (a *Accountant) HandleDeadLetter(ctx context.Context, msg jetstream.Msg) er
 	if md, err := msg.Metadata(); err == nil {
 		seq = md.Sequence.Stream
 	}
+	if d.Consumer == streams.PlannerConsumer {
+		return a.planDeadLettered(ctx, d, seq)
+	}
 	runID, key, kinds := affected(d)
 	if runID == "" || len(kinds) == 0 {
 		a.log.Warn("dead letter outside any run's items", "consumer", d.Consumer, "subject", d.Subject, "reason", d.Reason, "dlq_seq", seq)
@@ -50,6 +55,42 @@ func (a *Accountant) HandleDeadLetter(ctx context.Context, msg jetstream.Msg) er
 	if err := a.DeadLettered(ctx, runID, key, kinds, reason); err != nil {
 		return consume.Down("postgresql", err)
 	}
+	return nil
+}
+
+// planDeadLettered fails the run of an accepted command no planner could
+// carry out, and announces it as refused, so whoever follows the run hears
+// why. A run that was planned keeps its outcomes: only its plan's
+// announcement is missing, and its items complete it.
+func (a *Accountant) planDeadLettered(ctx context.Context, d *streams.DeadLetter, seq uint64) error {
+	// Read the run whatever the command's schema version: a command this
+	// build cannot read is one reason it lands here.
+	var cmd streams.PlanCommand
+	if err := json.Unmarshal(d.Data, &cmd); err != nil || cmd.RunID == "" {
+		a.log.Warn("dead letter of a plan command without a run", "subject", d.Subject, "reason", d.Reason, "dlq_seq", seq)
+		return nil
+	}
+	reason := fmt.Sprintf("the plan was dead-lettered by %s: %s (paddock dlq replay %d sends it again)", d.Consumer, d.Reason, seq)
+	var planned bool
+	err := a.pool.QueryRow(ctx, `SELECT plan IS NOT NULL FROM runs WHERE run_id=$1`, cmd.RunID).Scan(&planned)
+	if err != nil && !IsNoRun(err) {
+		return consume.Down("postgresql", err)
+	}
+	if planned {
+		a.log.Warn("plan dead-lettered after it was recorded: the run completes from its items", "run_id", cmd.RunID, "reason", reason)
+		return nil
+	}
+	if err := a.Create(ctx, cmd.RunID, cmd); err != nil {
+		return consume.Down("postgresql", err)
+	}
+	if err := a.Fail(ctx, cmd.RunID, errors.New(reason)); err != nil {
+		return consume.Down("postgresql", err)
+	}
+	r := streams.PlanReply{V: streams.SchemaVersion, RunID: cmd.RunID, Refused: reason}
+	if _, err := a.js.Publish(ctx, streams.RunEvent(cmd.RunID, streams.RunPlanned), streams.Encode(r)); err != nil {
+		return fmt.Errorf("runs: announce the dead-lettered plan of %s: %w", cmd.RunID, err)
+	}
+	a.log.Warn("run failed: its plan was dead-lettered", "run_id", cmd.RunID, "reason", reason)
 	return nil
 }
 

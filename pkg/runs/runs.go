@@ -53,40 +53,6 @@ func (a *Accountant) Create(ctx context.Context, runID string, cmd streams.PlanC
 	return nil
 }
 
-// Planned records the gap report and the (session, kind) outcomes the run
-// waits for, then completes the run at once if it waits for nothing.
-func (a *Accountant) Planned(ctx context.Context, runID string, report *streams.GapReport, gaps []streams.Gap) error {
-	b, _ := json.Marshal(report)
-	err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE runs SET report = $2 WHERE run_id = $1`, runID, b); err != nil {
-			return err
-		}
-		for _, g := range gaps {
-			for _, k := range g.Kinds {
-				if _, err := tx.Exec(ctx, `INSERT INTO run_items (run_id, year, round, session, kind) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
-					runID, g.Year, g.Round, g.Session, k); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("runs: planned %s: %w", runID, err)
-	}
-	return a.maybeComplete(ctx, runID)
-}
-
-// Dequeue removes a session the run will not see outcomes for (another
-// run's gap for it is already pending).
-func (a *Accountant) Dequeue(ctx context.Context, runID string, g streams.Gap) error {
-	_, err := a.pool.Exec(ctx, `DELETE FROM run_items WHERE run_id=$1 AND year=$2 AND round=$3 AND session=$4`, runID, g.Year, g.Round, g.Session)
-	if err != nil {
-		return fmt.Errorf("runs: dequeue %s: %w", runID, err)
-	}
-	return nil
-}
-
 // Fail ends a run that could not be planned.
 func (a *Accountant) Fail(ctx context.Context, runID string, reason error) error {
 	_, err := a.pool.Exec(ctx, `UPDATE runs SET status='failed', error=$2, finished_at=now() WHERE run_id=$1 AND status='running'`, runID, reason.Error())
@@ -153,8 +119,11 @@ func (a *Accountant) Handle(ctx context.Context, msg jetstream.Msg) error {
 		if e.RunID == "" {
 			return nil // a replay outside any run
 		}
+		// The runs that follow this one for the session take the outcome
+		// too (their completion reads it through followJoin as well, for
+		// an outcome that came before they followed).
 		if _, err := a.pool.Exec(ctx, `UPDATE run_items SET status=$6, rows=$7, reason=$8, skipped_lines=$9
-			WHERE run_id=$1 AND year=$2 AND round=$3 AND session=$4 AND kind=$5`,
+			WHERE (run_id=$1 OR follows=$1) AND year=$2 AND round=$3 AND session=$4 AND kind=$5`,
 			e.RunID, e.Year, e.Round, e.Session, e.Kind, e.Status, e.Rows, e.Reason, e.SkippedLines); err != nil {
 			return fmt.Errorf("runs: outcome: %w", err)
 		}
@@ -191,8 +160,34 @@ func (a *Accountant) count(ctx context.Context, runID, key string, calls, hits, 
 	return nil
 }
 
-// maybeComplete completes runID when it is planned and nothing is pending.
+// followJoin joins a run's items (i) to the items they follow (o): an
+// item's outcome is coalesce(o.status, i.status).
+const followJoin = `LEFT JOIN run_items o ON o.run_id = i.follows AND o.year = i.year AND o.round = i.round AND o.session = i.session AND o.kind = i.kind`
+
+// maybeComplete completes runID when it is planned and nothing is pending,
+// then the running runs that follow any of its items.
 func (a *Accountant) maybeComplete(ctx context.Context, runID string) error {
+	if err := a.maybeCompleteOne(ctx, runID); err != nil {
+		return err
+	}
+	rows, err := a.pool.Query(ctx, `SELECT DISTINCT i.run_id FROM run_items i JOIN runs r USING (run_id)
+		WHERE i.follows = $1 AND r.status = 'running'`, runID)
+	if err != nil {
+		return fmt.Errorf("runs: followers of %s: %w", runID, err)
+	}
+	followers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("runs: followers of %s: %w", runID, err)
+	}
+	for _, f := range followers {
+		if err := a.maybeCompleteOne(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Accountant) maybeCompleteOne(ctx context.Context, runID string) error {
 	var status string
 	var planned bool
 	err := a.pool.QueryRow(ctx, `SELECT status, report IS NOT NULL FROM runs WHERE run_id=$1`, runID).Scan(&status, &planned)
@@ -206,7 +201,8 @@ func (a *Accountant) maybeComplete(ctx context.Context, runID string) error {
 		return nil
 	}
 	var pending int
-	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM run_items WHERE run_id=$1 AND status='pending'`, runID).Scan(&pending); err != nil {
+	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM run_items i `+followJoin+`
+		WHERE i.run_id=$1 AND coalesce(o.status, i.status)='pending'`, runID).Scan(&pending); err != nil {
 		return fmt.Errorf("runs: check %s: %w", runID, err)
 	}
 	if pending > 0 {
@@ -262,7 +258,8 @@ func (a *Accountant) Summarize(ctx context.Context, runID string) (*streams.Summ
 		Scan(&s.APICallsMade, &s.ArchiveHits, &s.RateLimitPauses, &s.ScheduleCalls, &s.EstimatedCalls, &s.EstimatedMinCalls); err != nil {
 		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 	}
-	rows, err := a.pool.Query(ctx, `SELECT round, session, kind, status, reason FROM run_items WHERE run_id=$1 ORDER BY round, session, kind`, runID)
+	rows, err := a.pool.Query(ctx, `SELECT i.round, i.session, i.kind, coalesce(o.status, i.status), coalesce(o.reason, i.reason)
+		FROM run_items i `+followJoin+` WHERE i.run_id=$1 ORDER BY i.round, i.session, i.kind`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("runs: summarize %s: %w", runID, err)
 	}

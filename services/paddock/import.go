@@ -188,27 +188,33 @@ func planErr(err error) error {
 	return err
 }
 
-// follow sends the plan, prints the gap report, shows progress until the
-// run's summary arrives and prints it.
+// follow sends the plan, prints the gap report once a planner planned it,
+// shows progress until the run's summary arrives and prints it. The plan
+// is accepted before it is planned: if its planner dies, the next one
+// carries it out, and follow says so while it waits (up to f.timeout
+// without news).
 func follow(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, f *planFlags, cmd streams.PlanCommand, out io.Writer) (*streams.Summary, error) {
 	w, err := client.NewWatch(ctx, js)
 	if err != nil {
 		return nil, err
 	}
 	defer w.Close()
-	reply, err := client.Plan(ctx, nc, cmd, f.timeout)
-	if err != nil {
+	cmd.RunID = streams.NewRunID(time.Now())
+	if _, err := client.Submit(ctx, nc, cmd, f.timeout); err != nil {
 		return nil, planErr(err)
 	}
-	printReport(out, reply, f.asJSON)
-	total := 0
-	for _, g := range reply.Report.SessionGaps {
-		total += len(g.Kinds)
-	}
-	progress := newProgress(total, f.asJSON)
-	defer progress.stop()
-	var seen outcomes
-	sum, err := w.Follow(ctx, reply.RunID, func(ev client.Event) {
+	fctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	wd := newPlanWatchdog(nc, cmd.RunID, f.timeout, f.asJSON, cancel)
+	defer wd.stop()
+
+	var (
+		report   *streams.GapReport
+		early    []client.Event // outcomes that came before the plan
+		progress *progress
+		seen     outcomes
+	)
+	handle := func(ev client.Event) {
 		switch {
 		case ev.Extraction != nil:
 			seen.add(*ev.Extraction)
@@ -218,12 +224,106 @@ func follow(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, f *planF
 		case ev.Paused != nil:
 			progress.paused(ev.Paused)
 		}
-	})
-	if err != nil {
-		return nil, err
 	}
-	printSummary(out, sum, reply.Report, seen.unavailable(), f.asJSON)
+	sum, err := w.Follow(fctx, cmd.RunID, func(ev client.Event) {
+		switch {
+		case ev.Planned != nil:
+			wd.planned()
+			if ev.Planned.Report == nil {
+				return // refused: Follow returns the refusal
+			}
+			report = ev.Planned.Report
+			printReport(out, ev.Planned, f.asJSON)
+			total := 0
+			for _, g := range report.SessionGaps {
+				total += len(g.Kinds)
+			}
+			progress = newProgress(total, f.asJSON)
+			for _, e := range early {
+				handle(e)
+			}
+			early = nil
+		case ev.Waiting != nil:
+			wd.news()
+			printWaiting(os.Stderr, ev.Waiting, f.asJSON)
+		case report == nil:
+			early = append(early, ev)
+		default:
+			handle(ev)
+		}
+	})
+	if progress != nil {
+		progress.stop()
+	}
+	if err != nil {
+		if cause := context.Cause(fctx); cause != nil && fctx.Err() != nil && ctx.Err() == nil {
+			return nil, cause
+		}
+		return nil, planErr(err)
+	}
+	if report == nil { // completed before its plan was seen (NATS reconnect)
+		report = &streams.GapReport{Year: cmd.Year}
+	}
+	printSummary(out, sum, report, seen.unavailable(), f.asJSON)
 	return sum, nil
+}
+
+// planWatchdog ends a follow whose accepted run is not planned within
+// timeout of the last news, and says early when no planner is running.
+type planWatchdog struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	probe   *time.Timer
+	done    bool
+	timeout time.Duration
+}
+
+func newPlanWatchdog(nc *nats.Conn, runID string, timeout time.Duration, quiet bool, cancel context.CancelCauseFunc) *planWatchdog {
+	wd := &planWatchdog{timeout: timeout}
+	wd.timer = time.AfterFunc(timeout, func() { cancel(client.NotPlanned(nc, runID, timeout)) })
+	// A plan is usually announced within a second: after a few, find out
+	// whether a planner is there at all, and say so once.
+	wd.probe = time.AfterFunc(planProbe, func() {
+		if !quiet && !client.PlannerRunning(nc) {
+			fmt.Fprintf(os.Stderr, "  run %s is accepted, but no planner is running: it is planned as soon as one starts (waiting up to %s)\n", runID, timeout)
+		}
+	})
+	return wd
+}
+
+// planProbe is how long follow waits for a plan before it checks that a
+// planner is running.
+const planProbe = 3 * time.Second
+
+func (wd *planWatchdog) news() {
+	wd.mu.Lock()
+	defer wd.mu.Unlock()
+	if !wd.done {
+		wd.timer.Reset(wd.timeout)
+	}
+}
+
+func (wd *planWatchdog) planned() { wd.stop() }
+
+func (wd *planWatchdog) stop() {
+	wd.mu.Lock()
+	defer wd.mu.Unlock()
+	wd.done = true
+	wd.timer.Stop()
+	wd.probe.Stop()
+}
+
+// printWaiting says what an accepted plan waits for.
+func printWaiting(w io.Writer, wt *streams.Waiting, quiet bool) {
+	if quiet {
+		return
+	}
+	line := fmt.Sprintf("  waiting for %s: %d gap(s) ahead in the loader's queue", wt.For, wt.Ahead)
+	if wt.PausedUntil != nil && wt.PausedUntil.After(time.Now()) {
+		line += fmt.Sprintf("; %s is paused until %s (in %s)", wt.Host, wt.PausedUntil.UTC().Format("15:04:05 UTC"),
+			time.Until(*wt.PausedUntil).Round(time.Second))
+	}
+	fmt.Fprintf(w, "%s; waiting since %s\n", line, wt.Since.UTC().Format("15:04:05 UTC"))
 }
 
 // progress shows a run as it goes: on a terminal a bar naming the session
@@ -377,7 +477,7 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 		}
 		fmt.Fprintf(w, "    %-3s %-28s %-17s %s\n", roundLabel(g.Round), g.Event, g.Session, strings.Join(g.Kinds, ","))
 	}
-	printSessions(w, "Already queued by another run (that run imports them)", r.Queued, show)
+	printSessions(w, "Already queued by another run (this run follows it)", r.Queued, show)
 	printSessions(w, "Deferred to a later plan (over --max-calls or the quota)", r.Deferred, show)
 }
 
@@ -494,7 +594,7 @@ func printSummary(w io.Writer, s *streams.Summary, report *streams.GapReport, un
 	printUnavailable(w, s, unavailable)
 	const show = 12
 	printSessions(w, "deferred to a later plan (run the same import again to load them)", deferred, show)
-	printSessions(w, "already queued by another run (that run imports them)", queued, show)
+	printSessions(w, "already queued by another run (followed: its outcomes are counted here)", queued, show)
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "  failure: %s\n", f)
 	}

@@ -452,7 +452,7 @@ func printRun(w io.Writer, d *runDetail) {
 	}
 	const show = 50
 	printSessions(&more, "deferred to a later plan (over --max-calls or the quota)", d.Deferred, show)
-	printSessions(&more, "already queued by another run (that run imports them)", d.Queued, show)
+	printSessions(&more, "already queued by another run (followed: its outcomes are counted here)", d.Queued, show)
 	if more.Len() > 0 {
 		fmt.Fprint(w, "\n"+more.String())
 	}

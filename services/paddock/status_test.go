@@ -190,7 +190,7 @@ func TestStatus(t *testing.T) {
 			"  circuit unavailable: 1 session\n    2019/15 Qualifying: multiviewer:circuit is not published",
 			"  rate-limit pauses: 2\n    livetiming.formula1.com until 2025-09-01T03:16:00Z (quota)\n    api.jolpi.ca until 2025-09-01T03:16:30Z (retry-after)\n",
 			"deferred to a later plan (over --max-calls or the quota): 1 session\n    R16 Russian Grand Prix           Race\n",
-			"already queued by another run (that run imports them): 1 session\n    R15 Singapore Grand Prix         Qualifying\n",
+			"already queued by another run (followed: its outcomes are counted here): 1 session\n    R15 Singapore Grand Prix         Qualifying\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("lacks %q:\n%s", want, out)

@@ -88,7 +88,7 @@ func TestUnavailableListedPerSession(t *testing.T) {
 			"    2019/14 Practice 1     weather: no data for this session: WeatherData.jsonStream is on neither host\n" +
 			"    2019/14 Race           weather: no data for this session: WeatherData.jsonStream is on neither host\n",
 		"  deferred to a later plan (run the same import again to load them): 1 session\n    R16 Russian Grand Prix           Race\n",
-		"  already queued by another run (that run imports them): 1 session\n    R15 Singapore Grand Prix         Qualifying\n",
+		"  already queued by another run (followed: its outcomes are counted here): 1 session\n    R15 Singapore Grand Prix         Qualifying\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks\n%s\nin:\n%s", want, got)
@@ -150,7 +150,7 @@ func TestHeadlineGapReportNamesQueuedAndDeferred(t *testing.T) {
 	var out bytes.Buffer
 	printReport(&out, &streams.PlanReply{RunID: "r", Report: report}, false)
 	for _, want := range []string{
-		"  Already queued by another run (that run imports them): 1 session\n    R15 Singapore Grand Prix         Qualifying\n",
+		"  Already queued by another run (this run follows it): 1 session\n    R15 Singapore Grand Prix         Qualifying\n",
 		"  Deferred to a later plan (over --max-calls or the quota): 1 session\n    R16 Russian Grand Prix           Race\n",
 	} {
 		if !strings.Contains(out.String(), want) {
