@@ -19,6 +19,9 @@ func setupProbe(fs *flag.FlagSet, cl *cli) runFunc {
 		if len(rest) != 1 {
 			return usageError("probe needs one URL, e.g. paddock probe http://127.0.0.1:8082/readyz")
 		}
+		if *timeout <= 0 {
+			return usageError("--timeout %s: want a duration over 0, e.g. 3s", *timeout)
+		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
 		url := secret.Mask(rest[0]) // a health URL may carry basic-auth credentials

@@ -24,6 +24,8 @@ func TestProbe(t *testing.T) {
 		{[]string{"probe", srv.URL + "/readyz"}, 1},
 		{[]string{"probe", "http://127.0.0.1:1/healthz", "--timeout", "1s"}, 1},
 		{[]string{"probe"}, 2},
+		{[]string{"probe", srv.URL + "/healthz", "--timeout", "0s"}, 2},
+		{[]string{"probe", srv.URL + "/healthz", "--timeout", "-1s"}, 2},
 	} {
 		if _, code, _ := runCLI(t, tc.args...); code != tc.code {
 			t.Errorf("paddock %v: exit %d, want %d", tc.args, code, tc.code)
