@@ -124,7 +124,7 @@ type runRow struct {
 // recentRuns returns the limit newest runs, newest first.
 func recentRuns(ctx context.Context, conn *pgx.Conn, limit int) ([]runRow, error) {
 	rows, err := conn.Query(ctx, `
-		SELECT r.run_id, r.year, r.command, r.status, r.error, r.started_at, r.finished_at, i.done, i.unavailable, i.failed,
+		SELECT r.run_id, r.year, r.command, r.status, r.report IS NULL, r.error, r.started_at, r.finished_at, i.done, i.unavailable, i.failed,
 			CASE WHEN jsonb_typeof(r.report->'deferred') = 'array' THEN jsonb_array_length(r.report->'deferred') ELSE 0 END
 		FROM (SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT $1) r
 		CROSS JOIN LATERAL (
@@ -143,11 +143,15 @@ func recentRuns(ctx context.Context, conn *pgx.Conn, limit int) ([]runRow, error
 		var r runRow
 		var cmd []byte
 		var done, unavailable, failed, deferred int
-		if err := rows.Scan(&r.RunID, &r.Year, &cmd, &r.Status, &r.Error, &r.StartedAt, &r.FinishedAt, &done, &unavailable, &failed, &deferred); err != nil {
+		var unplanned bool
+		if err := rows.Scan(&r.RunID, &r.Year, &cmd, &r.Status, &unplanned, &r.Error, &r.StartedAt, &r.FinishedAt, &done, &unavailable, &failed, &deferred); err != nil {
 			return nil, err
 		}
 		r.fill(cmd, now)
 		r.State = runState(r.Status, done, unavailable, failed, deferred)
+		if r.Status == "running" && unplanned {
+			r.State = statePlanning
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -225,7 +229,8 @@ func everyKind(list []string) bool {
 // runDetail is one run as 'paddock status --run' shows it.
 type runDetail struct {
 	runRow
-	Kinds []kindStatus `json:"kinds"`
+	planned bool         // the gap report is published
+	Kinds   []kindStatus `json:"kinds"`
 	// RateLimitPauses counts the pauses: the summary's count once the run
 	// ended, else those recorded so far.
 	RateLimitPauses int                  `json:"rate_limit_pauses"`
@@ -282,6 +287,7 @@ func runStatus(ctx context.Context, conn *pgx.Conn, runID string) (*runDetail, e
 			return nil, fmt.Errorf("run %s: its gap report: %w", runID, err)
 		}
 		d.Deferred, d.Queued = r.Deferred, r.Queued
+		d.planned = true
 	}
 	d.Deferred, d.Queued = nonNil(d.Deferred), nonNil(d.Queued)
 
@@ -373,8 +379,16 @@ func (d *runDetail) readItems(ctx context.Context, conn *pgx.Conn) error {
 	}
 	sort.Slice(d.Kinds, func(i, j int) bool { return d.Kinds[i].Kind < d.Kinds[j].Kind })
 	d.State = runState(d.Status, done, unavailable, failed, len(d.Deferred))
+	if d.Status == "running" && !d.planned {
+		d.State = statePlanning
+	}
 	return nil
 }
+
+// statePlanning is a running run whose plan is not published yet: a
+// planner is loading its schedule or publishing its gaps, or a planner
+// died and another takes the command over.
+const statePlanning = "planning"
 
 // parsePause reads a pause from its run_loads subject,
 // "pause:<host>:<until, Unix ms>:<reason>" (pkg/runs).
@@ -434,6 +448,8 @@ func printRun(w io.Writer, d *runDetail) {
 		for _, k := range d.Kinds {
 			fmt.Fprintf(w, "  %-16s %6d %7d %12d %8d %10d\n", k.Kind, k.Done, len(k.Failed), len(k.Unavailable), len(k.Pending), k.Rows)
 		}
+	} else if d.State == statePlanning {
+		fmt.Fprintln(w, "\n  not planned yet: a planner is loading the season schedule or publishing the gaps (if one died, another takes the run over)")
 	} else {
 		fmt.Fprintln(w, "\n  nothing planned")
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/paddock-f1/paddock/pkg/kinds"
@@ -53,7 +54,7 @@ func statusDB(t *testing.T) string {
 		{"20250901T031626-bbbbbbbb", streams.PlanCommand{Year: 2019, Round: round(15), Kinds: kinds.Names(), MaxCalls: 40},
 			report, "failed", "", t0.Add(time.Hour), ptr(t0.Add(time.Hour + 2*time.Minute + 14*time.Second)), streams.Summary{RateLimitPauses: 2}},
 		{"20250901T041500-cccccccc", streams.PlanCommand{Year: 2020, Session: "Practice 2", Force: true},
-			nil, "running", "", time.Now().Add(-90 * time.Second), nil, nil},
+			streams.GapReport{Year: 2020}, "running", "", time.Now().Add(-90 * time.Second), nil, nil},
 	}
 	for _, r := range runs {
 		cmd, _ := json.Marshal(r.cmd)
@@ -274,6 +275,39 @@ func TestStatusCommandLine(t *testing.T) {
 	} {
 		if got := commandLine(tc.cmd); got != tc.want {
 			t.Errorf("commandLine(%+v) = %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+}
+
+// TestStatusShowsARunNotPlannedYet: an accepted run whose plan is not
+// published yet (its schedule loading, or its planner died and another
+// takes it over) is "planning", not "running" with nothing planned.
+func TestStatusShowsARunNotPlannedYet(t *testing.T) {
+	url := statusDB(t)
+	t.Setenv("DATABASE_URL", url)
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	const id = "20250901T051500-eeeeeeee"
+	if _, err := conn.Exec(context.Background(), `INSERT INTO runs (run_id, year, command, started_at) VALUES ($1, 2021, '{"year": 2021}', now())`, id); err != nil {
+		t.Fatal(err)
+	}
+	out, code, msg := runCLI(t, "status")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	if line := strings.SplitN(strings.TrimSpace(out), "\n", 3)[1]; !strings.Contains(line, id) || !strings.Contains(line, " planning ") {
+		t.Fatalf("the newest run is not shown planning:\n%s", out)
+	}
+	out, code, msg = runCLI(t, "status", "--run", id)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	for _, want := range []string{"Run " + id + ": planning\n", "not planned yet: a planner is loading the season schedule"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status --run lacks %q:\n%s", want, out)
 		}
 	}
 }
