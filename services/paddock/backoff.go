@@ -107,7 +107,7 @@ func showBackingOff(ctx context.Context, cl *cli) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	nc, err := natsrv.Connect(cl.cfg.NATSURL, "paddock-status", cl.log)
+	nc, err := natsrv.Connect(cl.cfg.NATSURL, "paddock-status", cl.log, cl.cfg.NATSAuth)
 	if err != nil {
 		return
 	}
