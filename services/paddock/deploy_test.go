@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -180,10 +181,12 @@ func TestDeployKustomizationsReferenceExistingFiles(t *testing.T) {
 // TestDeployBaseRunsEveryService checks the base as kustomize assembles it:
 // one Deployment per service folder (probes, metrics, requests, the database
 // secret, NATS), the single loader, the migrate Job, NATS as a three-node
-// JetStream cluster and three stream replicas.
+// JetStream cluster that requires a password from a Secret, three stream
+// replicas, and no Secret holding anything but placeholders.
 func TestDeployBaseRunsEveryService(t *testing.T) {
 	set := mustAssemble(t, "base")
 	checkPaddock(t, set)
+	checkBaseSecrets(t, set)
 	for _, c := range set.containers() {
 		if c.Image != "nats:2.11" && c.Image != "paddock:dev" {
 			t.Errorf("container %s runs image %s: want paddock:dev (deploy/Dockerfile)", c.Name, c.Image)
@@ -250,6 +253,8 @@ func TestDeployOverlaysBuild(t *testing.T) {
 			}
 			checkPaddock(t, set)
 			switch dir {
+			case "base":
+				checkBaseSecrets(t, set)
 			case "overlays/dev":
 				checkDev(t, set)
 			case "overlays/production":
@@ -370,8 +375,10 @@ func checkService(t *testing.T, set *manifests, d *appsv1.Deployment) {
 }
 
 // checkConnections checks a paddock container's DATABASE_URL (from a
-// Secret that has it), NATS_URL (a Service of the set on that port) and
-// PADDOCK_STREAM_REPLICAS (3: one replica per NATS server).
+// Secret that has it), NATS_URL (a Service of the set on that port, with
+// the user NATS requires and its password from the same Secret key as the
+// server's: natsCredentials) and PADDOCK_STREAM_REPLICAS (3: one replica
+// per NATS server).
 func checkConnections(t *testing.T, set *manifests, where string, c corev1.Container) {
 	t.Helper()
 	ref := secretRef(c, "DATABASE_URL")
@@ -392,9 +399,16 @@ func checkConnections(t *testing.T, set *manifests, where string, c corev1.Conta
 	if !ok || nats == "" {
 		t.Errorf("%s: NATS_URL not set", where)
 	} else if u, err := url.Parse(nats); err != nil || u.Scheme != "nats" {
-		t.Errorf("%s: NATS_URL %q: want nats://<service>:<port>", where, nats)
-	} else if port, _ := strconv.Atoi(u.Port()); !set.serves(u.Hostname(), port) {
-		t.Errorf("%s: NATS_URL %s: no Service %s on port %s", where, nats, u.Hostname(), u.Port())
+		t.Errorf("%s: NATS_URL %q: want nats://<user>:$(<password variable>)@<service>:<port>", where, nats)
+	} else {
+		if port, _ := strconv.Atoi(u.Port()); !set.serves(u.Hostname(), port) {
+			t.Errorf("%s: NATS_URL %s: no Service %s on port %s", where, nats, u.Hostname(), u.Port())
+		}
+		if login, err := set.natsLogin(t); err == nil {
+			if err := set.natsCredentials(c, u, login); err != nil {
+				t.Errorf("%s: NATS_URL %s: %v", where, nats, err)
+			}
+		} // else checkNATS reports it
 	}
 	if r, _ := set.env(c, "PADDOCK_STREAM_REPLICAS"); r != "3" {
 		t.Errorf("%s: PADDOCK_STREAM_REPLICAS = %q, want \"3\" (the three NATS servers)", where, r)
@@ -425,7 +439,8 @@ func checkMigrate(t *testing.T, set *manifests) {
 
 // checkNATS checks the NATS the services' NATS_URL names: a StatefulSet of
 // three JetStream servers (nats:2.11, -js) routed to each other through a
-// headless Service, each with a volume for its store, and probed on the
+// headless Service, each with a volume for its store, requiring a user
+// whose password is a Secret's key (natsLogin), and probed on the
 // monitoring port of its configuration (http_port).
 func checkNATS(t *testing.T, set *manifests) {
 	t.Helper()
@@ -484,6 +499,17 @@ func checkNATS(t *testing.T, set *manifests) {
 		}
 	}
 
+	// Authorisation: a user whose password comes from a Secret.
+	if login, err := set.natsLogin(t); err != nil {
+		t.Errorf("%s: %v", where, err)
+	} else if s := named[*corev1.Secret](set, login.password.Name); s == nil {
+		t.Errorf("%s: the password of user %s is from Secret %s, which is missing", where, login.user, login.password.Name)
+	} else if pw, ok := secretData(s)[login.password.Key]; !ok {
+		t.Errorf("%s: the password of user %s is from Secret %s, which has no key %s", where, login.user, s.Name, login.password.Key)
+	} else if !urlSafe.MatchString(pw) {
+		t.Errorf("%s: Secret %s's %s is empty or has characters a URL cannot hold as they are (the clients' NATS_URL carries it): use letters, digits and -._~", where, s.Name, login.password.Key)
+	}
+
 	// The HTTP probes (on /healthz, checkProbes) GET the monitoring port.
 	m := natsHTTPPort.FindStringSubmatch(conf)
 	for _, p := range []struct {
@@ -499,6 +525,141 @@ func checkNATS(t *testing.T, set *manifests) {
 			t.Errorf("%s: %s probe on port %s, but the monitoring port (http_port) is %s", where, p.kind, p.probe.HTTPGet.Port.String(), m[1])
 		}
 	}
+}
+
+// natsLogin is how the NATS servers admit clients: as user, with the
+// password of a Secret's key.
+type natsLogin struct {
+	user     string
+	password corev1.SecretKeySelector
+}
+
+// natsLogin reads the authorisation of the StatefulSet nats's server with
+// nats-server's own parser (server.Options): its configuration file (the
+// --config of its args, from the ConfigMap mounted there) and flags
+// (--user, --pass), each variable of its container from a Secret standing
+// for itself as "secret:<name>/<key>". The server must require a user and
+// password (anything else, or nothing, is an error), the password must be
+// such a variable, and the variable's secretKeyRef not optional.
+func (m *manifests) natsLogin(t *testing.T) (natsLogin, error) {
+	t.Helper()
+	sts := named[*appsv1.StatefulSet](m, "nats")
+	if sts == nil || len(sts.Spec.Template.Spec.Containers) == 0 {
+		return natsLogin{}, errors.New("no StatefulSet nats with a container")
+	}
+	c := sts.Spec.Template.Spec.Containers[0]
+	refs := map[string]*corev1.SecretKeySelector{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			ref := e.ValueFrom.SecretKeyRef
+			refs[ref.Name+"/"+ref.Key] = ref
+			t.Setenv(e.Name, "secret:"+ref.Name+"/"+ref.Key)
+		} else if e.ValueFrom == nil {
+			t.Setenv(e.Name, e.Value)
+		}
+	}
+	opts := &server.Options{}
+	if i := slices.Index(c.Args, "--config"); i >= 0 && i+1 < len(c.Args) {
+		text, err := m.mountedFile(&sts.Spec.Template, c, c.Args[i+1])
+		if err != nil {
+			return natsLogin{}, err
+		}
+		if err := opts.ProcessConfigString(text); err != nil {
+			return natsLogin{}, fmt.Errorf("nats-server does not take its configuration %s: %v", c.Args[i+1], err)
+		}
+	}
+	for i, a := range c.Args {
+		if i+1 < len(c.Args) {
+			switch a {
+			case "--user":
+				opts.Username = c.Args[i+1]
+			case "--pass":
+				opts.Password = c.Args[i+1]
+			}
+		}
+	}
+	switch {
+	case opts.Username == "" && opts.Authorization == "" && len(opts.Users) == 0 && len(opts.Nkeys) == 0 && len(opts.TrustedOperators) == 0:
+		return natsLogin{}, errors.New("NATS admits any client: its configuration has no authorization (a user whose password is a Secret's, as nats.conf's authorization block with $NATS_PASSWORD)")
+	case opts.Username == "":
+		return natsLogin{}, errors.New("NATS requires no user and password (the one method the clients' NATS_URL is checked for)")
+	}
+	name, key, ok := strings.Cut(strings.TrimPrefix(opts.Password, "secret:"), "/")
+	ref := refs[name+"/"+key]
+	switch {
+	case !strings.HasPrefix(opts.Password, "secret:") || !ok || ref == nil:
+		return natsLogin{}, fmt.Errorf("the password of NATS user %s is written in its configuration, not a variable from a Secret", opts.Username)
+	case ref.Optional != nil && *ref.Optional:
+		return natsLogin{}, fmt.Errorf("the password of NATS user %s is from an optional secretKeyRef (%s/%s)", opts.Username, name, key)
+	}
+	return natsLogin{user: opts.Username, password: *ref}, nil
+}
+
+// natsCredentials checks the credentials in a container's NATS_URL u:
+// login's user, and as password $(VAR), a variable the container defines
+// before NATS_URL in its env (Kubernetes expands only those) from login's
+// Secret key.
+func (m *manifests) natsCredentials(c corev1.Container, u *url.URL, login natsLogin) error {
+	if u.User == nil {
+		return fmt.Errorf("no credentials, but NATS requires user %s", login.user)
+	}
+	at := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "NATS_URL" })
+	if at < 0 || c.Env[at].ValueFrom != nil {
+		return errors.New("not in the container's env as a value: $(VAR) is expanded only there")
+	}
+	if u.User.Username() != login.user {
+		return fmt.Errorf("user %q, but NATS requires user %s", u.User.Username(), login.user)
+	}
+	pw, _ := u.User.Password()
+	v := envReference.FindStringSubmatch(pw)
+	if v == nil {
+		return fmt.Errorf("the password is no $(VAR) reference to a variable from Secret %s's %s", login.password.Name, login.password.Key)
+	}
+	def := slices.IndexFunc(c.Env[:at], func(e corev1.EnvVar) bool { return e.Name == v[1] })
+	if def < 0 {
+		return fmt.Errorf("the password $(%s) names no variable defined before NATS_URL in env", v[1])
+	}
+	ref := secretRef(corev1.Container{Env: c.Env[def : def+1]}, v[1])
+	switch {
+	case ref == nil || ref.Name != login.password.Name || ref.Key != login.password.Key:
+		return fmt.Errorf("the password $(%s) is not from Secret %s's %s, NATS's password", v[1], login.password.Name, login.password.Key)
+	case ref.Optional != nil && *ref.Optional:
+		return fmt.Errorf("the password $(%s) is from an optional secretKeyRef", v[1])
+	}
+	return nil
+}
+
+var (
+	// envReference is a whole $(VAR) reference of a container's env.
+	envReference = regexp.MustCompile(`^\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)$`)
+	// urlSafe is a password a URL holds as it is.
+	urlSafe = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+)
+
+// checkBaseSecrets checks that no Secret of the base holds a value that
+// looks like a real secret: each is empty, a placeholder, or a URL whose
+// password and Slack webhook token are placeholders.
+func checkBaseSecrets(t *testing.T, set *manifests) {
+	t.Helper()
+	for _, s := range objectsOf[*corev1.Secret](set) {
+		for k, v := range secretData(s) {
+			real := !placeholder(v)
+			if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+				pw, _ := u.User.Password()
+				_, token, webhook := strings.Cut(u.Path, "/services/")
+				real = !placeholder(pw) || webhook && !placeholder(token)
+			}
+			if real {
+				t.Errorf("%s: Secret %s's %s holds what looks like a real secret: the base holds placeholders only (empty or CHANGE-ME), the overlays the values", set.origin, s.Name, k)
+			}
+		}
+	}
+}
+
+// placeholder reports whether v is evidently no secret: empty, or marked
+// change-me.
+func placeholder(v string) bool {
+	return v == "" || strings.Contains(strings.ToLower(v), "change-me")
 }
 
 // natsHTTPPort finds the monitoring port in a NATS server's configuration
@@ -584,6 +745,13 @@ func checkDev(t *testing.T, set *manifests) {
 	c := standin.Spec.Template.Spec.Containers[0]
 	if want := []string{"paddock", "standin", "--dir", "/srv/recorded", "--addr", "0.0.0.0:8080"}; !slices.Equal(c.Command, want) {
 		t.Errorf("%s: standin runs %q, want %q", set.origin, c.Command, want)
+	}
+	if login, err := set.natsLogin(t); err == nil {
+		if s := named[*corev1.Secret](set, login.password.Name); s != nil {
+			if pw := secretData(s)[login.password.Key]; !strings.Contains(pw, "dev") || !placeholder(pw) {
+				t.Errorf("%s: Secret %s's %s is no evident development placeholder (like paddock-dev-change-me)", set.origin, s.Name, login.password.Key)
+			}
+		}
 	}
 	loader := named[*appsv1.Deployment](set, "loader")
 	if loader == nil {
