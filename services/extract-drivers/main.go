@@ -4,7 +4,7 @@
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_CONCURRENCY
 // (messages handled at once per instance, default 4), PADDOCK_HTTP_ADDR
-// (default :8086), PADDOCK_LOG_LEVEL.
+// (default 127.0.0.1:8086, this machine only), PADDOCK_LOG_LEVEL.
 package main
 
 import (
@@ -13,4 +13,4 @@ import (
 	"github.com/paddock-f1/paddock/pkg/extractor"
 )
 
-func main() { os.Exit(extractor.Main("drivers", ":8086")) }
+func main() { os.Exit(extractor.Main("drivers", "127.0.0.1:8086")) }

@@ -32,7 +32,7 @@ func loadConfig() (config, error) {
 	c := config{
 		NATSURL:  r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		NATSAuth: r.NATSAuth(),
-		HTTPAddr: r.String("PADDOCK_HTTP_ADDR", ":8082"),
+		HTTPAddr: r.String("PADDOCK_HTTP_ADDR", "127.0.0.1:8082"),
 		Upstream: r.Upstream(),
 		Quota:    r.Quota(),
 		AckWait:  r.Duration("PADDOCK_ACK_WAIT", time.Minute),

@@ -3,7 +3,7 @@
 //
 // Configuration (environment): NATS_URL, SLACK_WEBHOOK_URL (an incoming
 // webhook; without it messages are only logged), PADDOCK_HTTP_ADDR
-// (default :8093), PADDOCK_STREAM_REPLICAS, PADDOCK_LOG_LEVEL.
+// (default 127.0.0.1:8093, this machine only), PADDOCK_STREAM_REPLICAS, PADDOCK_LOG_LEVEL.
 package main
 
 import (

@@ -27,7 +27,7 @@ func loadConfig() (config, error) {
 		NATSURL:    r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		NATSAuth:   r.NATSAuth(),
 		WebhookURL: r.String("SLACK_WEBHOOK_URL", ""),
-		HTTPAddr:   r.String("PADDOCK_HTTP_ADDR", ":8093"),
+		HTTPAddr:   r.String("PADDOCK_HTTP_ADDR", "127.0.0.1:8093"),
 		Replicas:   r.Int("PADDOCK_STREAM_REPLICAS", 0),
 	}
 	return c, r.Err()

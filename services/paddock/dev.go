@@ -60,7 +60,7 @@ func devFlags(fs *flag.FlagSet, cfg config) (recorded, dataDir *string, listen *
 	recorded = fs.String("recorded", "", "serve this recorded upstream tree locally instead of the network")
 	dataDir = fs.String("data-dir", cfg.DataDir, "data directory of the embedded JetStream server")
 	listen = fs.Int("listen", 0, "open the embedded NATS server on 127.0.0.1:PORT so 'paddock import/plan/quota' with NATS_URL can reach it")
-	httpAddr = fs.String("http-addr", envOr("PADDOCK_HTTP_ADDR", ":8080"), "serve /healthz, /readyz and /metrics here (PADDOCK_HTTP_ADDR); empty: none")
+	httpAddr = fs.String("http-addr", envOr("PADDOCK_HTTP_ADDR", "127.0.0.1:8080"), "serve /healthz, /readyz and /metrics here (PADDOCK_HTTP_ADDR); empty: none")
 	return
 }
 

@@ -3,7 +3,7 @@
 // the run accounts.
 //
 // Configuration (environment): NATS_URL, DATABASE_URL, PADDOCK_HTTP_ADDR
-// (/healthz, /metrics; default :8081), PADDOCK_SCHEDULE_WAIT (default 2m),
+// (/healthz, /metrics; default 127.0.0.1:8081, this machine only), PADDOCK_SCHEDULE_WAIT (default 2m),
 // PADDOCK_MIGRATE (default true: apply the schema at start), the quota
 // PADDOCK_QUOTA_WINDOW and PADDOCK_QUOTA_<HOST> (as the loader's),
 // PADDOCK_LOG_LEVEL.

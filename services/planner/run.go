@@ -39,7 +39,7 @@ func loadConfig() (config, error) {
 		NATSURL:      r.String("NATS_URL", "nats://127.0.0.1:4222"),
 		NATSAuth:     r.NATSAuth(),
 		DatabaseURL:  r.String("DATABASE_URL", store.DefaultURL),
-		HTTPAddr:     r.String("PADDOCK_HTTP_ADDR", ":8081"),
+		HTTPAddr:     r.String("PADDOCK_HTTP_ADDR", "127.0.0.1:8081"),
 		ScheduleWait: r.Duration("PADDOCK_SCHEDULE_WAIT", 2*time.Minute),
 		Migrate:      r.String("PADDOCK_MIGRATE", "true") == "true",
 		Quota:        r.Quota(),
