@@ -42,6 +42,7 @@ type config struct {
 	quotaWin   time.Duration
 	dir        string
 	natsBin    string
+	supervise  bool // restart a service that ends on its own, as the deployments do
 }
 
 func readConfig(t *testing.T) config {
@@ -92,6 +93,7 @@ func readConfig(t *testing.T) config {
 	num("CHAOS_QUOTA_CALLS", &c.quotaCalls)
 	dur("CHAOS_QUOTA_WINDOW", &c.quotaWin)
 	c.natsBin = os.Getenv("CHAOS_NATS_SERVER")
+	c.supervise = os.Getenv("CHAOS_SUPERVISE") != "0"
 	c.dir = os.Getenv("CHAOS_DIR")
 	if c.dir == "" {
 		c.dir = filepath.Join(os.TempDir(), fmt.Sprintf("paddock-chaos-%d", c.seed))
@@ -165,7 +167,8 @@ type outcome struct {
 	quota    string
 	slack    string
 	calls    string
-	missed   int // faults whose moment came after the import ended
+	missed   int    // faults whose moment came after the import ended
+	crashes  string // services that ended on their own (and were started again)
 	problems []string
 }
 
@@ -294,19 +297,23 @@ func missed(o *outcome) string {
 func table(h *harness, clean *outcome, outs []*outcome) string {
 	cfg := h.cfg
 	var b strings.Builder
-	fmt.Fprintf(&b, "built from %s; seed %d, scope `%s`, quota %d calls per %s per host, PostgreSQL outage %s\n\n",
-		h.revision, cfg.seed, strings.Join(cfg.scope, " "), cfg.quotaCalls, cfg.quotaWin, cfg.pgOutage)
-	b.WriteString("| trial | faults | exit | headline | took | runs (unfinished, pending items) | tables | quota max/limit, refused | Slack summaries | calls counted/answered | result |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	supervised := "a service that ends on its own is started again a second later"
+	if !cfg.supervise {
+		supervised = "a service that ends on its own stays down"
+	}
+	fmt.Fprintf(&b, "built from %s; %s; seed %d, scope `%s`, quota %d calls per %s per host, PostgreSQL outage %s\n\n",
+		h.revision, supervised, cfg.seed, strings.Join(cfg.scope, " "), cfg.quotaCalls, cfg.quotaWin, cfg.pgOutage)
+	b.WriteString("| trial | faults | exit | headline | took | runs (unfinished, pending items) | tables | quota max/limit, refused | Slack summaries | calls counted/answered | services ended on their own | result |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	row := func(o *outcome) {
 		res := "ok"
 		if len(o.problems) > 0 {
 			res = "**FAILED**: " + strings.Join(o.problems, "; ")
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d %s (%d, %d) | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d %s (%d, %d) | %s | %s | %s | %s | %s | %s |\n",
 			map[bool]string{true: "clean", false: strconv.Itoa(o.n)}[o.n == 0], describe(o.faults)+missed(o), o.exit, o.headline,
 			o.took.Round(100*time.Millisecond), o.runs.Runs, o.runs.Statuses, o.runs.Unfinished, o.runs.Pending,
-			o.tables, o.quota, o.slack, o.calls, strings.ReplaceAll(res, "|", "\\|"))
+			o.tables, o.quota, o.slack, o.calls, o.crashes, strings.ReplaceAll(res, "|", "\\|"))
 	}
 	row(clean)
 	passed := 0
@@ -402,7 +409,7 @@ func (h *harness) trial(n int, faults []fault, clean *outcome, ref map[string]Ta
 		addrs[s] = fmt.Sprintf("127.0.0.1:%d", port)
 		// A copy per service: a restart must start it with its own address.
 		own := append(slices.Clip(env), "PADDOCK_HTTP_ADDR="+addrs[s])
-		svcs[s] = &Process{Name: s, Path: filepath.Join(h.bins, s), Env: own, Log: filepath.Join(dir, s+".log")}
+		svcs[s] = &Process{Name: s, Path: filepath.Join(h.bins, s), Env: own, Log: filepath.Join(dir, s+".log"), Supervise: cfg.supervise}
 		if err := svcs[s].Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -642,7 +649,21 @@ func (h *harness) trial(n int, faults []fault, clean *outcome, ref map[string]Ta
 		o.tables = fmt.Sprintf("%d (reference)", len(h.lastDigest))
 	}
 
-	// Every service stops within 30 s of SIGTERM.
+	// Every service stops within 30 s of SIGTERM; the services that ended
+	// on their own are named.
+	var crashes []string
+	for _, s := range h.services {
+		if n := svcs[s].Crashes(); n > 0 {
+			crashes = append(crashes, fmt.Sprintf("%s×%d", s, n))
+		}
+		if !svcs[s].Running() {
+			o.fail("%s was not running at the end", s)
+		}
+	}
+	o.crashes = strings.Join(crashes, ", ")
+	if o.crashes == "" {
+		o.crashes = "none"
+	}
 	for _, s := range h.services {
 		st, err := svcs[s].Stop(30 * time.Second)
 		if err != nil {

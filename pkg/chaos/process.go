@@ -23,18 +23,30 @@ type Process struct {
 	Args []string // its arguments
 	Env  []string // its environment (nil: the harness's)
 	Log  string   // file its output is appended to
+	// Supervise starts the process again a second after it ended on its
+	// own (not by Kill or Stop), as the shipped deployments' restart
+	// policies do (compose's unless-stopped, a Kubernetes Deployment);
+	// Crashes counts those ends.
+	Supervise bool
 
-	mu    sync.Mutex
-	cmd   *exec.Cmd
-	done  chan struct{}
-	state *os.ProcessState
-	kills int
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+	state   *os.ProcessState
+	kills   int
+	crashes int
+	halted  bool // ended by Kill or Stop: not started again until Start
 }
 
 // Start runs the process; it fails if it is already running.
 func (p *Process) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.halted = false
+	return p.startLocked()
+}
+
+func (p *Process) startLocked() error {
 	if p.cmd != nil && p.state == nil {
 		return fmt.Errorf("chaos: %s is already running", p.Name)
 	}
@@ -58,12 +70,32 @@ func (p *Process) Start() error {
 		_ = cmd.Wait()
 		p.mu.Lock()
 		p.state = cmd.ProcessState
+		crashed := p.Supervise && !p.halted
+		if crashed {
+			p.crashes++
+		}
 		p.mu.Unlock()
 		fmt.Fprintf(log, "--- %s exit %s: %s\n", time.Now().Format(time.RFC3339Nano), p.Name, cmd.ProcessState)
 		log.Close()
 		close(done)
+		if crashed {
+			time.AfterFunc(time.Second, func() {
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				if !p.halted && p.state != nil {
+					_ = p.startLocked()
+				}
+			})
+		}
 	}()
 	return nil
+}
+
+// Crashes is how many times the process ended on its own while supervised.
+func (p *Process) Crashes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.crashes
 }
 
 // Running reports whether the process runs.
@@ -81,6 +113,7 @@ func (p *Process) Kill() error {
 	if running {
 		p.kills++
 	}
+	p.halted = true
 	p.mu.Unlock()
 	if !running {
 		return nil
@@ -97,18 +130,17 @@ func (p *Process) Kill() error {
 }
 
 // Stop sends SIGTERM and waits up to grace for the process to end; it
-// returns how it ended, or an error if it did not end within grace (it
-// is killed then).
+// returns how it ended (nil if it was not running), or an error if it did
+// not end within grace (it is killed then).
 func (p *Process) Stop(grace time.Duration) (*os.ProcessState, error) {
 	p.mu.Lock()
 	cmd, done, running := p.cmd, p.done, p.cmd != nil && p.state == nil
+	p.halted = true
 	p.mu.Unlock()
-	if cmd == nil {
+	if !running {
 		return nil, nil
 	}
-	if running {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:
 		p.mu.Lock()
