@@ -30,26 +30,47 @@ func (e *PlanError) Error() string { return e.Message }
 // that it is carried out whole even if the planner that took it dies; the
 // reply has its run id and no report yet (the run's planned event brings
 // it: see Plan and Watch). timeout bounds the wait for the answer.
+//
+// Accepting takes a planner a moment, so a command whose answer does not
+// come within acceptWait (its planner died holding the request) is sent
+// again, under the same run id: a command accepted twice is recorded once.
 func Submit(ctx context.Context, nc *nats.Conn, cmd streams.PlanCommand, timeout time.Duration) (*streams.PlanReply, error) {
 	cmd.V = streams.SchemaVersion
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, streams.PlanSubject, streams.Encode(cmd))
-	if errors.Is(err, nats.ErrNoResponders) {
-		return nil, fmt.Errorf("no planner is running on this NATS server: start services/planner, or unset NATS_URL to run everything in this process")
+	attempt := timeout
+	if !cmd.DryRun { // a dry run may load a schedule before it answers
+		if cmd.RunID == "" {
+			cmd.RunID = streams.NewRunID(time.Now())
+		}
+		attempt = min(timeout, acceptWait)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("plan request: %w", err)
+	deadline := time.Now().Add(timeout)
+	for {
+		rctx, cancel := context.WithTimeout(ctx, min(attempt, time.Until(deadline)))
+		msg, err := nc.RequestWithContext(rctx, streams.PlanSubject, streams.Encode(cmd))
+		cancel()
+		if errors.Is(err, nats.ErrNoResponders) {
+			return nil, fmt.Errorf("no planner is running on this NATS server: start services/planner, or unset NATS_URL to run everything in this process")
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && time.Until(deadline) > 0 {
+			continue // the planner died holding it, or NATS reconnects: ask again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("plan request: no planner answered within %s: %w", timeout, err)
+		}
+		if desc := msg.Header.Get(micro.ErrorHeader); desc != "" {
+			return nil, &PlanError{Code: msg.Header.Get(micro.ErrorCodeHeader), Message: desc}
+		}
+		var reply streams.PlanReply
+		if err := streams.Decode(msg.Data, &reply); err != nil {
+			return nil, err
+		}
+		return &reply, nil
 	}
-	if desc := msg.Header.Get(micro.ErrorHeader); desc != "" {
-		return nil, &PlanError{Code: msg.Header.Get(micro.ErrorCodeHeader), Message: desc}
-	}
-	var reply streams.PlanReply
-	if err := streams.Decode(msg.Data, &reply); err != nil {
-		return nil, err
-	}
-	return &reply, nil
 }
+
+// acceptWait is how long Submit waits for a command's acceptance before it
+// sends it again.
+var acceptWait = 10 * time.Second
 
 // Plan submits cmd and waits until a planner has planned it, returning
 // the gap report. timeout bounds each wait without news: for the answer,
