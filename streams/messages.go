@@ -23,6 +23,11 @@ type PlanCommand struct {
 	Kinds   []string `json:"kinds,omitempty"`   // nil = every kind
 	Force   bool     `json:"force,omitempty"`   // re-extract even what is done
 	Refetch bool     `json:"refetch,omitempty"` // bypass the raw archive and ask the upstream again
+	// ArchiveOnly loads from the raw archive alone, never the upstream
+	// (paddock replay): only sessions whose kinds' required feeds are
+	// archived are planned, and a feed the archive lacks is not fetched.
+	// It excludes Refetch.
+	ArchiveOnly bool `json:"archive_only,omitempty"`
 	// MaxCalls, when > 0, caps the upstream calls of the run: sessions
 	// whose estimate does not fit (also in the remaining quota) are
 	// deferred to a later plan.
@@ -66,6 +71,22 @@ type GapReport struct {
 	EstimatedMinCalls int            `json:"estimated_min_api_calls"` // if no session in scope has data
 	ArchivedFeeds     int            `json:"archived_feeds"`          // feeds the gaps need that the archive already holds
 	ScheduleLoaded    bool           `json:"schedule_loaded"`
+	// Stale counts the sessions in scope whose kinds were extracted by an
+	// older extractor version than the current one: they are among the
+	// gaps, re-extracted (from the archive) by the next plan.
+	Stale []StaleKind `json:"stale,omitempty"`
+	// NotArchived lists, for an archive-only plan, the sessions in scope
+	// left out because the raw archive lacks a feed their kinds require.
+	NotArchived []SessionRef `json:"not_archived,omitempty"`
+}
+
+// StaleKind is how many sessions a kind's older extractor version wrote:
+// "weather v1 -> v2, 12 sessions".
+type StaleKind struct {
+	Kind     string `json:"kind"`
+	From     int    `json:"from_version"`
+	To       int    `json:"to_version"`
+	Sessions int    `json:"sessions"`
 }
 
 // QuotaLeft is the remaining quota of an upstream host at planning time.
@@ -121,6 +142,9 @@ type Gap struct {
 	Kinds      []string  `json:"kinds,omitempty"`
 	Force      bool      `json:"force,omitempty"`
 	Refetch    bool      `json:"refetch,omitempty"`
+	// ArchiveOnly: load every feed from the raw archive; one it lacks is
+	// recorded as skipped, never asked of the upstream.
+	ArchiveOnly bool `json:"archive_only,omitempty"`
 	// RefetchFeeds names feeds (Feed.Name) to ask the upstream for anew
 	// even when archived: a kind failed on their archived body, or
 	// skipped lines of it.

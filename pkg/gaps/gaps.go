@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +29,10 @@ type Scope struct {
 	Kinds   []string
 	Force   bool // every kind of every session in scope is missing
 	Refetch bool // the archive does not count: every feed costs a call
+	// ArchiveOnly plans only the kinds whose required feeds the raw
+	// archive holds (answered 200), at no upstream call: the sessions
+	// left out are reported as not archived.
+	ArchiveOnly bool
 }
 
 // Archive is what estimation needs of the raw archive.
@@ -80,6 +86,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		kind  string
 	}
 	eventDone := map[eventKind]bool{}        // per-event kinds settled for the event
+	eventVersion := map[eventKind]int{}      // per-event kinds' newest extractor version recorded for the event
 	eventRefetch := map[eventKind][]string{} // per-event kinds' feeds to ask anew
 	for rows.Next() {
 		s := &session{ledger: map[string]ledgerRow{}}
@@ -122,6 +129,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 				eventDone[eventKind{round, kind}] = true
 			}
 			eventRefetch[eventKind{round, kind}] = append(eventRefetch[eventKind{round, kind}], r.refetch...)
+			eventVersion[eventKind{round, kind}] = max(eventVersion[eventKind{round, kind}], r.version)
 		}
 	}
 	lrows.Close()
@@ -141,6 +149,7 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 	}
 	events := map[int]bool{}
 	roundHasData := map[int]bool{}
+	stale := map[streams.StaleKind]int{} // (kind, from, to) -> sessions
 	var rounds []int
 	for _, s := range all {
 		ended := sessionEnd(s)
@@ -161,23 +170,42 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		}
 		var missing, refetch []string
 		for _, k := range sc.Kinds {
+			current := kinds.MustLookup(k).Spec().Version
 			if kinds.MustLookup(k).Spec().PerEvent {
 				// Once per event: with the event's first session in scope.
-				if carrier[s.round] == s && (sc.Force || !eventDone[eventKind{s.round, k}]) {
-					missing = append(missing, k)
-					refetch = appendNew(refetch, eventRefetch[eventKind{s.round, k}]...)
+				if carrier[s.round] == s {
+					if v, ok := eventVersion[eventKind{s.round, k}]; ok && v < current {
+						stale[streams.StaleKind{Kind: k, From: v, To: current}]++
+					}
+					if sc.Force || !eventDone[eventKind{s.round, k}] {
+						missing = append(missing, k)
+						refetch = appendNew(refetch, eventRefetch[eventKind{s.round, k}]...)
+					}
 				}
 				continue
+			}
+			if r, ok := s.ledger[k]; ok && r.version < current {
+				stale[streams.StaleKind{Kind: k, From: r.version, To: current}]++
 			}
 			if sc.Force || isMissing(k, s.ledger, ended, now) {
 				missing = append(missing, k)
 				refetch = appendNew(refetch, s.ledger[k].refetch...)
 			}
 		}
+		if sc.ArchiveOnly && len(missing) > 0 {
+			refetch = nil // nothing is asked anew
+			all := missing
+			if missing, err = archivedKinds(ctx, arc, missing, key, s.path, s.circuitKey); err != nil {
+				return nil, err
+			}
+			if len(missing) < len(all) {
+				p.Report.NotArchived = append(p.Report.NotArchived, ref)
+			}
+		}
 		if len(missing) == 0 {
 			continue
 		}
-		calls, least, archived, err := estimate(ctx, arc, kinds.SessionFeeds(missing, key, s.path, s.circuitKey), sc.Refetch, refetch)
+		calls, least, archived, err := estimate(ctx, arc, kinds.SessionFeeds(missing, key, s.path, s.circuitKey), sc.Refetch, refetch, sc.ArchiveOnly)
 		if err != nil {
 			return nil, err
 		}
@@ -188,10 +216,18 @@ func Detect(ctx context.Context, pool *pgxpool.Pool, arc Archive, sc Scope, now 
 		p.Gaps = append(p.Gaps, streams.Gap{
 			V: streams.SchemaVersion, SessionKey: key,
 			Code: key.Code(), Path: s.path, Ended: ended.UTC(), Kinds: missing, CircuitKey: s.circuitKey,
-			Force: sc.Force, Refetch: sc.Refetch, RefetchFeeds: refetch,
+			Force: sc.Force, Refetch: sc.Refetch, RefetchFeeds: refetch, ArchiveOnly: sc.ArchiveOnly,
 		})
 	}
 	p.Report.Events = len(rounds)
+	for k, n := range stale {
+		k.Sessions = n
+		p.Report.Stale = append(p.Report.Stale, k)
+	}
+	sort.Slice(p.Report.Stale, func(i, j int) bool {
+		a, b := p.Report.Stale[i], p.Report.Stale[j]
+		return a.Kind < b.Kind || a.Kind == b.Kind && a.From < b.From
+	})
 	for _, r := range rounds {
 		if !roundHasData[r] {
 			p.Report.MissingRaces = append(p.Report.MissingRaces, r)
@@ -234,13 +270,47 @@ func isMissing(kind string, ledger map[string]ledgerRow, ended, now time.Time) b
 	}
 }
 
+// archivedKinds returns the kinds of names whose required feeds for the
+// session the archive holds with a 200 answer: what an archive-only load
+// can extract. A feed whose path is not known yet (a circuit the schedule
+// does not name) counts as not archived.
+func archivedKinds(ctx context.Context, arc Archive, names []string, key f1.SessionKey, path string, circuitKey int) ([]string, error) {
+	lacking := map[string]bool{}
+	for _, f := range kinds.SessionFeeds(names, key, path, circuitKey) {
+		if len(f.RequiredBy) == 0 {
+			continue
+		}
+		ok := false
+		if f.Path != "" && arc != nil {
+			e, err := arc.Stat(ctx, f.Host, f.Path)
+			if err != nil && !errors.Is(err, archive.ErrNotArchived) {
+				return nil, fmt.Errorf("gaps: archived feeds of %s: %w", key, err)
+			}
+			ok = err == nil && e.Status == http.StatusOK
+		}
+		if !ok {
+			for _, k := range f.RequiredBy {
+				lacking[k] = true
+			}
+		}
+	}
+	var out []string
+	for _, k := range names {
+		if !lacking[k] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
 // estimate counts the upstream calls loading a session's feeds costs:
 // one per feed the archive does not hold or that is to be asked anew
 // (refetch, refetchFeeds) when the session has data (the
 // loader asks one host per feed once the session's host is known), and,
 // when it has none, two for the first required feed (the primary and its
-// mirror) and one for each other required feed.
-func estimate(ctx context.Context, arc Archive, feeds []f1.Feed, refetch bool, refetchFeeds []string) (calls, least, archived int, err error) {
+// mirror) and one for each other required feed. An archive-only load
+// costs nothing: a feed the archive lacks is not fetched.
+func estimate(ctx context.Context, arc Archive, feeds []f1.Feed, refetch bool, refetchFeeds []string, archiveOnly bool) (calls, least, archived int, err error) {
 	required := 0
 	for _, f := range feeds {
 		if !refetch && !slices.Contains(refetchFeeds, f.Name) && arc != nil {
@@ -252,6 +322,9 @@ func estimate(ctx context.Context, arc Archive, feeds []f1.Feed, refetch bool, r
 			if !errors.Is(err, archive.ErrNotArchived) {
 				return 0, 0, 0, fmt.Errorf("gaps: estimate: %w", err)
 			}
+		}
+		if archiveOnly {
+			continue
 		}
 		calls++
 		if !f.Optional {

@@ -53,6 +53,9 @@ type Archive interface {
 	Get(ctx context.Context, name, sha256 string) ([]byte, *archive.Entry, error)
 }
 
+// notArchived is why an archive-only job skipped a feed.
+const notArchived = "is not in the raw archive, and an archive-only load (paddock replay) asks no upstream"
+
 // NotFoundSettle is how long after a session ends a "not there" answer
 // becomes final. Before that an archived 404 is asked again once it is
 // older than NotFoundRecheck: F1 publishes a session's data 30-120 min
@@ -111,7 +114,7 @@ func (l *Loader) Handle(ctx context.Context, msg jetstream.Msg) error {
 		attempt = md.NumDelivered
 		metrics.GapsPending.Set(float64(md.NumPending))
 	}
-	j := &job{runID: g.RunID, subject: fmt.Sprintf("%s#%d", jobSubject(g), attempt), notify: g.Notify}
+	j := &job{runID: g.RunID, subject: fmt.Sprintf("%s#%d", jobSubject(g), attempt), notify: g.Notify, archiveOnly: g.ArchiveOnly}
 	ctx = context.WithValue(ctx, jobKey{}, j)
 	if g.Schedule {
 		return l.loadSchedule(ctx, g, j)
@@ -128,6 +131,10 @@ type job struct {
 	seq     int    // requests made so far
 	calls   int    // requests made, as the responses report them
 	hits    int    // feeds served by the archive
+
+	// archiveOnly: every feed comes from the raw archive; one it lacks
+	// is skipped, never asked of the upstream (paddock replay).
+	archiveOnly bool
 }
 
 type jobKey struct{}
@@ -139,18 +146,25 @@ func jobFrom(ctx context.Context) *job {
 
 // fetch returns the manifest entry of host+path, asking the archive first.
 // A rate-limit answer is returned as an error: the gap is retried later.
+// In an archive-only job the archived answer stands whatever its age, and
+// a feed the archive lacks is skipped: the upstream is never asked.
 func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, refetch bool, r route, ended time.Time) (streams.Feed, error) {
 	feed := streams.Feed{Name: name, Host: host, Path: path}
-	if !refetch {
+	if !refetch || j.archiveOnly {
 		e, err := l.arc.Stat(ctx, host, path)
 		switch {
-		case err == nil && l.usable(e, ended):
+		case err == nil && (j.archiveOnly || l.usable(e, ended)):
 			j.hits++
 			metrics.ArchiveHits.Inc()
 			return fromEntry(feed, e), nil
 		case err != nil && !errors.Is(err, archive.ErrNotArchived):
 			return feed, consume.Retry(5*time.Second, err)
 		}
+	}
+	if j.archiveOnly {
+		feed.Status = streams.FeedSkipped
+		feed.Error = name + " " + notArchived
+		return feed, nil
 	}
 	resp, err := l.get(ctx, host, path, r)
 	if resp != nil {
@@ -256,7 +270,7 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 	// halfway through it.
 	need := map[string]int{}
 	for _, f := range feeds {
-		if l.needsCall(ctx, f.Host, f.Path, g.Refetch || slices.Contains(g.RefetchFeeds, f.Name), g.Ended) {
+		if !g.ArchiveOnly && l.needsCall(ctx, f.Host, f.Path, g.Refetch || slices.Contains(g.RefetchFeeds, f.Name), g.Ended) {
 			host := f.Host
 			if host == upstream.LiveTiming && g.Mirror {
 				host = upstream.Mirror
@@ -313,6 +327,13 @@ func (l *Loader) loadSession(ctx context.Context, g streams.Gap, j *job) error {
 			for _, k := range f.RequiredBy {
 				if unavailable[k] == "" {
 					unavailable[k] = fmt.Sprintf("%s is on neither %s nor %s", f.Name, upstream.LiveTiming, upstream.Mirror)
+				}
+			}
+		}
+		if feed.Status == streams.FeedSkipped {
+			for _, k := range f.RequiredBy {
+				if unavailable[k] == "" {
+					unavailable[k] = f.Name + " " + notArchived
 				}
 			}
 		}
@@ -383,7 +404,7 @@ func ScheduleSources(year int) []streams.Feed {
 func (l *Loader) loadSchedule(ctx context.Context, g streams.Gap, j *job) error {
 	m := streams.Manifest{V: streams.SchemaVersion, RunID: g.RunID, Schedule: true, SessionKey: streams.SessionKey{Year: g.Year}, Force: g.Force}
 	for _, src := range ScheduleSources(g.Year) {
-		if l.needsCall(ctx, src.Host, src.Path, g.Refetch, time.Time{}) {
+		if !g.ArchiveOnly && l.needsCall(ctx, src.Host, src.Path, g.Refetch, time.Time{}) {
 			if err := l.gov.Reserve(ctx, src.Host, 1); err != nil {
 				return consume.Retry(time.Second, err)
 			}
@@ -394,14 +415,20 @@ func (l *Loader) loadSchedule(ctx context.Context, g streams.Gap, j *job) error 
 		}
 		m.Feeds = append(m.Feeds, feed)
 	}
-	missing := 0
+	missing, skipped := 0, 0
 	for _, f := range m.Feeds {
-		if f.Status == streams.FeedMissing {
+		switch f.Status {
+		case streams.FeedMissing:
 			missing++
+		case streams.FeedSkipped:
+			skipped++
 		}
 	}
-	if missing == len(m.Feeds) {
+	switch {
+	case missing == len(m.Feeds):
 		m.Unavailable = "neither F1's Index.json, FastF1's f1schedule nor Jolpica has this season"
+	case missing+skipped == len(m.Feeds):
+		m.Unavailable = fmt.Sprintf("the raw archive holds no schedule of %d, and an archive-only plan (paddock replay) asks no upstream: import the season first", g.Year)
 	}
 	m.Calls, m.ArchiveHits, m.LoadedAt = j.calls, j.hits, l.now().UTC()
 	return l.publish(ctx, streams.ScheduleLoaded(g.Year), &m, j)

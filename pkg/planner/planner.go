@@ -167,6 +167,9 @@ func Validate(cmd *streams.PlanCommand, now time.Time) error {
 		}
 		cmd.Session = name
 	}
+	if cmd.ArchiveOnly && cmd.Refetch {
+		return badCommand("an archive-only plan (paddock replay) asks no upstream: it cannot refetch; leave --refetch out")
+	}
 	kindList, err := kinds.Parse(cmd.Kinds)
 	if err != nil {
 		return badCommand("%v", err)
@@ -244,7 +247,7 @@ func (p *Planner) detect(ctx context.Context, cmd streams.PlanCommand) (*gaps.Pl
 	if err := p.checkScope(ctx, cmd); err != nil {
 		return nil, err
 	}
-	sc := gaps.Scope{Year: cmd.Year, Session: cmd.Session, Kinds: cmd.Kinds, Force: cmd.Force, Refetch: cmd.Refetch}
+	sc := gaps.Scope{Year: cmd.Year, Session: cmd.Session, Kinds: cmd.Kinds, Force: cmd.Force, Refetch: cmd.Refetch, ArchiveOnly: cmd.ArchiveOnly}
 	if cmd.Round != nil {
 		sc.Round = *cmd.Round
 	}

@@ -34,7 +34,8 @@ func (p *Planner) loadSchedule(ctx, stop context.Context, cmd streams.PlanComman
 	}
 	defer sub.Unsubscribe()
 	since := p.cfg.Now()
-	g := streams.Gap{V: streams.SchemaVersion, RunID: cmd.RunID, Schedule: true, SessionKey: streams.SessionKey{Year: cmd.Year}, Refetch: cmd.Refetch}
+	g := streams.Gap{V: streams.SchemaVersion, RunID: cmd.RunID, Schedule: true, SessionKey: streams.SessionKey{Year: cmd.Year}, Refetch: cmd.Refetch,
+		ArchiveOnly: cmd.ArchiveOnly}
 	_, err = p.js.Publish(ctx, streams.ScheduleGap(cmd.Year), streams.Encode(g), jetstream.WithMsgID(streams.MsgID(cmd.RunID, "schedule", cmd.Year)))
 	if err != nil && !isPerSubjectLimit(err) { // already queued by another plan: wait for that one
 		return fmt.Errorf("planner: publish schedule gap for %d: %w", cmd.Year, err)
