@@ -315,7 +315,8 @@ type inflater struct {
 }
 
 // decodeZ decodes one compressed payload: JSON string -> base64 -> raw
-// DEFLATE -> JSON (leading BOM removed). The result is a fresh slice.
+// DEFLATE -> JSON (leading BOM and surrounding JSON white space removed).
+// The result is a fresh slice.
 func (z *inflater) decodeZ(payload []byte) (json.RawMessage, error) {
 	var enc string
 	if err := json.Unmarshal(payload, &enc); err != nil {
@@ -342,7 +343,9 @@ func (z *inflater) decodeZ(payload []byte) (json.RawMessage, error) {
 	if m > MaxInflatedLine {
 		return nil, fmt.Errorf("compressed payload inflates to more than %d bytes", MaxInflatedLine)
 	}
-	data := bytes.TrimSpace(bytes.TrimPrefix(z.buf.Bytes(), utf8BOM))
+	// Only JSON white space surrounds the document, as for a Scanner and
+	// FastF1's json.loads: a vertical tab or a no-break space is not JSON.
+	data := bytes.Trim(bytes.TrimPrefix(z.buf.Bytes(), utf8BOM), " \t\r\n")
 	if !json.Valid(data) {
 		return nil, errors.New("compressed payload: inflated " + describeInvalidJSON(data))
 	}

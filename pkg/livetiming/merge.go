@@ -9,6 +9,10 @@ import (
 // BestLapTime.Lap. Seen in TimingData and DriverList recordings.
 const DeletedKey = "_deleted"
 
+// MaxListGrowth is the most elements one patch adds to a list by index
+// (see [Merge]): a bound on what one feed line can make Merge allocate.
+const MaxListGrowth = 64
+
 // Merge applies one live-timing patch (a line's payload decoded into
 // map[string]any, as encoding/json produces) to dst, the feed's state so far,
 // in place. Start from an empty map and merge every line in order to obtain
@@ -25,8 +29,11 @@ const DeletedKey = "_deleted"
 //     their elements with decimal string keys ("Sectors":{"1":{…}}). Each key
 //     that is a non-negative integer updates (recursively, for objects) the
 //     element at that index, growing the list with nil elements when the index
-//     is beyond its end. If any key is not such an index the list is first
-//     converted to an object keyed "0", "1", … and merged as an object.
+//     is beyond its end, by at most [MaxListGrowth] elements per patch. If any
+//     key is not such an index, or one lies further beyond the end, the list
+//     is first converted to an object keyed "0", "1", … and merged as an
+//     object (so nothing is lost, and a line of a few bytes cannot make the
+//     list take gigabytes).
 //   - anything else (scalars, null, lists, or an object onto a missing or
 //     scalar value): the value replaces dst's value.
 //
@@ -77,7 +84,7 @@ func mergeValue(cur, pv any) any {
 
 // mergeList applies an index-keyed object patch to list l. ok is false (and l
 // untouched) when some key other than "_deleted" is not a non-negative
-// decimal index.
+// decimal index below len(l)+MaxListGrowth.
 func mergeList(l []any, pm map[string]any) (out []any, ok bool) {
 	maxIdx := -1
 	for k := range pm {
@@ -85,7 +92,7 @@ func mergeList(l []any, pm map[string]any) (out []any, ok bool) {
 			continue
 		}
 		i, err := strconv.Atoi(k)
-		if err != nil || i < 0 || strconv.Itoa(i) != k {
+		if err != nil || i < 0 || i >= len(l)+MaxListGrowth || strconv.Itoa(i) != k {
 			return nil, false
 		}
 		maxIdx = max(maxIdx, i)

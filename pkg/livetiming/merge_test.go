@@ -97,6 +97,23 @@ func TestMergeDoesNotAliasPatch(t *testing.T) {
 	}
 }
 
+// TestMergeFarIndexDoesNotGrowTheList: a patch index far beyond a list's
+// end (a DriverList line of a few bytes, {"L":{"10000000":1}}) turns the
+// list into an object instead of growing it to ten million elements, so a
+// feed cannot make Merge allocate without bound; nothing is lost.
+func TestMergeFarIndexDoesNotGrowTheList(t *testing.T) {
+	dst := map[string]any{}
+	Merge(dst, decodeMap(t, `{"L":[1]}`))
+	Merge(dst, decodeMap(t, `{"L":{"10000000":2}}`))
+	if l, ok := dst["L"].([]any); ok {
+		t.Fatalf("Merge grew the list to %d elements for one index", len(l))
+	}
+	if want := decodeMap(t, `{"L":{"0":1,"10000000":2}}`); !reflect.DeepEqual(dst, want) {
+		got, _ := json.Marshal(dst)
+		t.Fatalf("Merge result = %s, want %s", got, `{"L":{"0":1,"10000000":2}}`)
+	}
+}
+
 func decodeMap(t *testing.T, s string) map[string]any {
 	t.Helper()
 	var m map[string]any
