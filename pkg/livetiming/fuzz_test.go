@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -288,6 +289,7 @@ func FuzzCircuitOf(f *testing.F) {
 		if err != nil && !strings.HasPrefix(err.Error(), "livetiming") {
 			t.Fatalf("CircuitOf error %q does not name the package", err)
 		}
+		_ = fmt.Sprint(key)
 	})
 }
 
