@@ -469,6 +469,9 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 	for _, q := range r.Quota {
 		fmt.Fprintf(w, "  Quota: %s %d of %d calls left in the window\n", q.Host, q.Remaining, q.MaxCalls)
 	}
+	for _, st := range r.Stale {
+		fmt.Fprintf(w, "  Stale: %s v%d -> v%d, %s\n", st.Kind, st.From, st.To, plural(st.Sessions, "session"))
+	}
 	const show = 12
 	for i, g := range r.SessionGaps {
 		if i == show {
@@ -479,6 +482,7 @@ func printReport(w io.Writer, reply *streams.PlanReply, asJSON bool) {
 	}
 	printSessions(w, "Already queued by another run (this run follows it)", r.Queued, show)
 	printSessions(w, "Deferred to a later plan (over --max-calls or the quota)", r.Deferred, show)
+	printSessions(w, "Not in the raw archive (left out: a replay asks no upstream)", r.NotArchived, show)
 }
 
 // printSessions writes title with the number of sessions, then each
