@@ -2,8 +2,10 @@ package streams
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -92,6 +94,56 @@ func ParseDeadLetter(h nats.Header, data []byte) (*DeadLetter, error) {
 		}
 	}
 	return d, nil
+}
+
+// Affected names the run, session and kinds whose outcomes d holds back:
+// an extractor's manifest (its kind), the loader's gap (every kind of it),
+// or run accounting's extraction outcome (its kind). runID is "" for a
+// dead letter outside any run's items (a schedule, a run event, a plan
+// command: its run is in the PlanCommand).
+func (d *DeadLetter) Affected() (runID string, key SessionKey, kinds []string) {
+	switch {
+	case strings.HasPrefix(d.Consumer, ExtractorConsumer("")):
+		var m Manifest
+		if Decode(d.Data, &m) != nil || m.Schedule {
+			return "", key, nil
+		}
+		return m.RunID, m.SessionKey, []string{strings.TrimPrefix(d.Consumer, ExtractorConsumer(""))}
+	case d.Consumer == LoaderConsumer:
+		var g Gap
+		if Decode(d.Data, &g) != nil || g.Schedule {
+			return "", key, nil
+		}
+		return g.RunID, g.SessionKey, g.Kinds
+	case d.Consumer == RunsConsumer && strings.HasPrefix(d.Subject, "f1.extracted.") && !strings.HasPrefix(d.Subject, "f1.extracted.schedule."):
+		var e Extraction
+		if Decode(d.Data, &e) != nil {
+			return "", key, nil
+		}
+		return e.RunID, e.SessionKey, []string{e.Kind}
+	}
+	return "", key, nil
+}
+
+// CountDeadLetters returns how many dead letters DLQ holds per consumer;
+// none when the stream does not exist yet.
+func CountDeadLetters(ctx context.Context, js jetstream.JetStream) (map[string]int, error) {
+	s, err := js.Stream(ctx, DLQ)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return map[string]int{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("streams: count dead letters: %w", err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(DeadLetterSubject(">")))
+	if err != nil {
+		return nil, fmt.Errorf("streams: count dead letters: %w", err)
+	}
+	out := map[string]int{}
+	for subj, n := range info.State.Subjects {
+		out[strings.TrimPrefix(subj, DeadLetterSubject(""))] += int(n)
+	}
+	return out, nil
 }
 
 // BackoffBucket is the key-value bucket where each consumer instance

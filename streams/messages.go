@@ -37,6 +37,10 @@ type PlanCommand struct {
 	DryRun bool `json:"dry_run,omitempty"`
 	// Notify posts the run's pauses and its summary to Slack.
 	Notify bool `json:"notify,omitempty"`
+	// Replay, on the run of 'paddock dlq replay', is the dead letter (its
+	// DLQ sequence) the run re-sent: such a run is recorded with its one
+	// session's kinds by the replay itself, never planned by a planner.
+	Replay uint64 `json:"dlq_replay,omitempty"`
 }
 
 // SessionRef names one session of a season.

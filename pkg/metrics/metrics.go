@@ -9,7 +9,10 @@
 package metrics
 
 import (
+	"context"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -138,4 +141,58 @@ func Status(code int) string {
 		return "error"
 	}
 	return strconv.Itoa(code)
+}
+
+// deadLettersHeld is paddock_dead_letters: what the DLQ stream holds at the
+// moment of the scrape, by consumer, read with the count CountDeadLetters
+// set (a replay removes dead letters, so a counter cannot say it). A
+// process that set none, or whose count fails, reports nothing.
+var deadLettersHeld = &heldCollector{desc: prometheus.NewDesc("paddock_dead_letters",
+	"Dead letters the DLQ stream holds now, by consumer ('paddock dlq ls' lists them, 'paddock dlq replay' sends them again).",
+	[]string{"consumer"}, nil)}
+
+func init() { prometheus.MustRegister(deadLettersHeld) }
+
+// CountDeadLetters sets how paddock_dead_letters is read at each scrape:
+// count returns the dead letters held per consumer. Run accounting sets
+// it; the last call wins.
+func CountDeadLetters(count func(ctx context.Context) (map[string]int, error)) {
+	deadLettersHeld.mu.Lock()
+	defer deadLettersHeld.mu.Unlock()
+	deadLettersHeld.count = count
+}
+
+type heldCollector struct {
+	desc  *prometheus.Desc
+	mu    sync.Mutex
+	count func(ctx context.Context) (map[string]int, error)
+	seen  map[string]bool // consumers that held dead letters in an earlier scrape
+}
+
+func (c *heldCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *heldCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	count := c.count
+	c.mu.Unlock()
+	if count == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	held, err := count(ctx)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	if c.seen == nil {
+		c.seen = map[string]bool{}
+	}
+	for consumer := range held {
+		c.seen[consumer] = true
+	}
+	for consumer := range c.seen { // a consumer whose dead letters were all replayed reads 0
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(held[consumer]), consumer)
+	}
+	c.mu.Unlock()
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/consume"
+	"github.com/paddock-f1/paddock/pkg/metrics"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -28,6 +30,7 @@ func (a *Accountant) RunDeadLetters(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	metrics.CountDeadLetters(func(ctx context.Context) (map[string]int, error) { return streams.CountDeadLetters(ctx, a.js) })
 	return consume.Run(ctx, c, a.HandleDeadLetter, a.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second,
 		Name: streams.DeadLetterConsumer, Policy: consume.Policy{First: a.retry.First, Max: a.retry.Max, For: -1}})
 }
@@ -110,28 +113,21 @@ func (a *Accountant) DeadLettered(ctx context.Context, runID string, key streams
 }
 
 // affected names the run, session and kinds a dead letter leaves without
-// an outcome: an extractor's manifest (its kind), the loader's gap (every
-// kind of it), or run accounting's extraction outcome (its kind).
+// an outcome (streams.DeadLetter.Affected).
 func affected(d *streams.DeadLetter) (runID string, key streams.SessionKey, kinds []string) {
-	switch {
-	case strings.HasPrefix(d.Consumer, streams.ExtractorConsumer("")):
-		var m streams.Manifest
-		if streams.Decode(d.Data, &m) != nil || m.Schedule {
-			return "", key, nil
-		}
-		return m.RunID, m.SessionKey, []string{strings.TrimPrefix(d.Consumer, streams.ExtractorConsumer(""))}
-	case d.Consumer == streams.LoaderConsumer:
-		var g streams.Gap
-		if streams.Decode(d.Data, &g) != nil || g.Schedule {
-			return "", key, nil
-		}
-		return g.RunID, g.SessionKey, g.Kinds
-	case d.Consumer == streams.RunsConsumer && strings.HasPrefix(d.Subject, "f1.extracted.") && !strings.HasPrefix(d.Subject, "f1.extracted.schedule."):
-		var e streams.Extraction
-		if streams.Decode(d.Data, &e) != nil {
-			return "", key, nil
-		}
-		return e.RunID, e.SessionKey, []string{e.Kind}
+	return d.Affected()
+}
+
+// Replayed notes on the items of runID that dead letter id failed (session
+// key, kinds) that 'paddock dlq replay' sent it again as run replay: the
+// run stays as it ended, and its failures point to the run that follows.
+func (a *Accountant) Replayed(ctx context.Context, runID string, key streams.SessionKey, kinds []string, id uint64, replay string) error {
+	_, err := a.pool.Exec(ctx, `UPDATE run_items SET reason = reason || $7
+		WHERE run_id=$1 AND year=$2 AND round=$3 AND session=$4 AND kind = ANY($5) AND status='failed'
+		AND reason LIKE 'dead-lettered by %' AND reason LIKE '%(paddock dlq replay ' || $6 || ' sends it again)'`,
+		runID, key.Year, key.Round, key.Session, kinds, strconv.FormatUint(id, 10), "; replayed as run "+replay)
+	if err != nil {
+		return fmt.Errorf("runs: note the replay of %s: %w", runID, err)
 	}
-	return "", key, nil
+	return nil
 }

@@ -98,7 +98,7 @@ func printBackingOff(w io.Writer, list []backingOff, now time.Time) {
 }
 
 // showBackingOff prints what the services connected to NATS_URL are
-// retrying, before the runs: it is what explains a run that does not
+// retrying, and how many dead letters wait, before the runs: it is what explains a run that does not
 // move, and it is readable while PostgreSQL is down. Without NATS_URL, or
 // when NATS cannot be reached quickly, it prints nothing.
 func showBackingOff(ctx context.Context, cl *cli) {
@@ -122,7 +122,25 @@ func showBackingOff(ctx context.Context, cl *cli) {
 	list, err := readBackingOff(cctx, js)
 	if err != nil {
 		cl.log.Warn("status: what the services are retrying is unknown", "err", err)
+	} else {
+		printBackingOff(cl.out, list, time.Now())
+	}
+	held, err := streams.CountDeadLetters(cctx, js)
+	if err != nil {
+		cl.log.Warn("status: the dead letters held are unknown", "err", err)
 		return
 	}
-	printBackingOff(cl.out, list, time.Now())
+	printDeadLetterCount(cl.out, held)
+}
+
+// printDeadLetterCount writes how many dead letters wait, when any do:
+// "dead letters: 3 (paddock dlq ls)".
+func printDeadLetterCount(w io.Writer, held map[string]int) {
+	n := 0
+	for _, c := range held {
+		n += c
+	}
+	if n > 0 {
+		fmt.Fprintf(w, "dead letters: %d (paddock dlq ls)\n", n)
+	}
 }

@@ -179,6 +179,9 @@ func (r *runRow) fill(cmd []byte, now time.Time) {
 // commandLine is a plan command as the user would type it. The planner
 // stores the kinds it resolved: every kind reads as no --kinds.
 func commandLine(c streams.PlanCommand) string {
+	if c.Replay > 0 {
+		return "dlq replay " + strconv.FormatUint(c.Replay, 10)
+	}
 	parts := []string{"import", "--year", strconv.Itoa(c.Year)}
 	if c.Round != nil {
 		parts = append(parts, "--round", strconv.Itoa(*c.Round))
