@@ -148,6 +148,14 @@ func TestNoSecretInOutput(t *testing.T) {
 				leakRun{name: "quota", bin: "paddock", args: []string{"quota"}},
 				leakRun{name: "quota NATS unreachable", bin: "paddock", env: []string{"NATS_URL=" + deadNATS}, args: []string{"quota"}},
 			)
+		case "dlq":
+			runs = append(runs,
+				leakRun{name: "dlq ls", bin: "paddock", args: []string{"dlq", "ls"}},
+				leakRun{name: "dlq ls NATS unreachable", bin: "paddock", env: []string{"NATS_URL=" + deadNATS}, args: []string{"dlq", "ls"}},
+				leakRun{name: "dlq replay NATS unreachable", bin: "paddock", env: []string{"NATS_URL=" + deadNATS}, args: []string{"dlq", "replay", "1"}},
+				leakRun{name: "dlq replay DATABASE_URL unparsable", bin: "paddock", env: []string{"DATABASE_URL=" + badDB}, args: []string{"dlq", "replay", "1"}},
+				leakRun{name: "dlq replay embedded DATABASE_URL unparsable", bin: "paddock", env: append(embedded, "DATABASE_URL="+badDB), args: []string{"dlq", "replay", "--all", "--recorded", recorded, "--data-dir", filepath.Join(dir, "emb6")}},
+			)
 		case "migrate":
 			runs = append(runs,
 				leakRun{name: "migrate", bin: "paddock", args: []string{"migrate"}},
