@@ -170,6 +170,12 @@ func TestNoSecretInOutput(t *testing.T) {
 				leakRun{name: "dev NATS unreachable", bin: "paddock", env: []string{"NATS_URL=" + deadNATS}, args: []string{"dev", "--http-addr", "127.0.0.1:0"}, until: "starting"},
 				leakRun{name: "dev DATABASE_URL unparsable", bin: "paddock", env: append(embedded, "DATABASE_URL="+badDB), args: []string{"dev", "--http-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "emb4")}},
 			)
+		case "watch":
+			runs = append(runs,
+				leakRun{name: "watch on NATS_URL", bin: "paddock", args: []string{"watch", "--year", "2019", "--every", "1s"}, until: "watching"},
+				leakRun{name: "watch NATS unreachable", bin: "paddock", env: []string{"NATS_URL=" + deadNATS}, args: []string{"watch"}, until: "starting"},
+				leakRun{name: "watch embedded DATABASE_URL unparsable", bin: "paddock", env: append(embedded, "DATABASE_URL="+badDB), args: []string{"watch", "--recorded", recorded, "--data-dir", filepath.Join(dir, "emb5")}},
+			)
 		case "standin":
 			addr := freeAddr(t)
 			runs = append(runs, leakRun{name: "standin", bin: "paddock", args: []string{"standin", "--dir", recorded, "--addr", addr}, until: "PADDOCK_LIVETIMING_URL"})
