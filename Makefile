@@ -9,7 +9,7 @@ RECORDED := testdata/f1/recorded
 REFERENCE := testdata/f1/reference
 DEMO_DIR ?= .paddock
 
-.PHONY: build test modules vet demo bench chaos clean
+.PHONY: build test modules vet fuzz demo bench chaos clean
 
 ## build: every binary into bin/
 build:
@@ -24,9 +24,26 @@ modules:
 vet:
 	go vet $(PKGS)
 
-## test: every test, against the local PostgreSQL and in-process JetStream
+## test: every test, against the local PostgreSQL and in-process JetStream,
+## then every fuzz target for a bounded time
 test: modules vet
 	go test -count=1 -timeout 30m $(PKGS)
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: every fuzz target (func Fuzz* in a _test.go) for FUZZTIME each, one
+## `go test -fuzz` per target as Go requires; about two minutes. Seeds come
+## from testdata/f1/recorded; an input that fails is written to the
+## package's testdata/fuzz/<target>/ and fails the run: commit it with the
+## fix, and every `go test` replays it (docs/fuzzing.md)
+FUZZTIME ?= 3s
+FUZZ_PKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' $(MODULES))))
+fuzz:
+	@for p in $(FUZZ_PKGS); do \
+		for n in $$(go test -list '^Fuzz' ./$$p | grep '^Fuzz'); do \
+			echo "go test -run '^$$' -fuzz '^$$n$$' -fuzztime $(FUZZTIME) ./$$p"; \
+			go test -run '^$$' -fuzz "^$$n\$$" -fuzztime $(FUZZTIME) ./$$p || exit 1; \
+		done; \
+	done
 
 ## demo: import 2019 round 14 qualifying from the shipped recordings and diff
 ## every table FastF1 also makes (export name:FastF1's file) with FastF1's

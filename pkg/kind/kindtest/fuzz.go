@@ -1,6 +1,7 @@
 package kindtest
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -28,24 +29,23 @@ func CheckWhole(t *testing.T, feed string, body []byte, err error) {
 
 // TelemetrySeeds returns the seeds of a telemetry decoder's fuzz target
 // from the recorded feeds named feed ("CarData.z.jsonStream"): of each,
-// its head as recorded, and the same lines with their payloads inflated,
-// which a compressed stream takes as is and the fuzzer can mutate.
+// its first two lines as recorded, and its first line with its payload
+// inflated, which a compressed stream takes as is and the fuzzer can
+// mutate.
 func TelemetrySeeds(tb testing.TB, feed string) [][]byte {
 	tb.Helper()
 	var out [][]byte
 	for _, p := range fuzzseed.Files(tb, "*/static/*/*/*/"+feed) {
-		head := fuzzseed.Head(fuzzseed.Read(tb, p))
+		body := fuzzseed.Read(tb, p)
+		lines := bytes.SplitAfterN(body, []byte{'\n'}, 3)
+		head := bytes.Join(lines[:min(2, len(lines))], nil)
 		s, err := livetiming.Decode(head, true)
 		if err != nil {
 			tb.Fatalf("%s: %v", p, err)
 		}
-		var plain []byte
-		for _, l := range s.Lines[:min(3, len(s.Lines))] {
-			plain = append(plain, livetiming.FormatOffset(l.Offset)...)
-			plain = append(plain, l.Data...)
-			plain = append(plain, '\r', '\n')
-		}
-		out = append(out, head, plain)
+		l := s.Lines[0]
+		plain := append([]byte(livetiming.FormatOffset(l.Offset)), l.Data...)
+		out = append(out, head, append(plain, '\r', '\n'))
 	}
 	return out
 }

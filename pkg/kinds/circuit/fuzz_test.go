@@ -11,7 +11,7 @@ import (
 // error naming the source, without panicking. Crashers found by
 // `make fuzz` stay in testdata/fuzz/FuzzParse/.
 func FuzzParse(f *testing.F) {
-	for _, b := range fuzzseed.Documents(f, "api.multiviewer.app/api/v1/circuits/*/*") {
+	for _, b := range fuzzseed.Documents(f, "api.multiviewer.app/api/v1/circuits/*/*", fuzzseed.FirstOf(2, "corners", "marshalLights", "marshalSectors", "x", "y", "miniSectorsIndexes")) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"circuitKey":39,"year":2020,"rotation":92,"corners":[{"number":1,"letter":"","angle":1.5,"length":100,"trackPosition":{"x":1,"y":2}}],"marshalLights":[],"marshalSectors":null}`))

@@ -38,7 +38,20 @@ func FuzzParse(f *testing.F) {
 		if !ok {
 			continue
 		}
-		f.Add(dls[i%len(dls)], fuzzseed.Read(f, p), sessionIndex(session))
+		body := fuzzseed.Read(f, p)
+		list := "MRData.RaceTable.Races.0.Results"
+		switch session {
+		case "Qualifying":
+			list = "MRData.RaceTable.Races.0.QualifyingResults"
+		case "Sprint":
+			list = "MRData.RaceTable.Races.0.SprintResults"
+		}
+		if fuzzseed.Whole(len(body)) {
+			f.Add(dls[i%len(dls)], body, sessionIndex(session))
+		}
+		if c := fuzzseed.FirstOf(3, list)(body); c != nil {
+			f.Add(dls[i%len(dls)], c, sessionIndex(session))
+		}
 		i++
 	}
 	for _, dl := range dls {
