@@ -382,8 +382,10 @@ func (w *Watcher) planDue(ctx context.Context, year int, now time.Time) ([]Plann
 		if age < w.cfg.After || age >= w.cfg.Within {
 			continue
 		}
-		if !w.lease.Held() {
-			errs = append(errs, errors.New("watch: the lease ran out while planning: the rest waits for the next look"))
+		// Renewed before each plan: a long look keeps the lease, and a
+		// watcher that lost it (paused past its TTL) stops here.
+		if held, err := w.lease.Hold(ctx); !held {
+			errs = append(errs, errors.Join(errors.New("watch: the lease was lost while planning; the next look carries on"), err))
 			break
 		}
 		p, err := w.planSession(ctx, g, now)
