@@ -156,6 +156,14 @@ func TestNoSecretInOutput(t *testing.T) {
 				leakRun{name: "dlq replay DATABASE_URL unparsable", bin: "paddock", env: []string{"DATABASE_URL=" + badDB}, args: []string{"dlq", "replay", "1"}},
 				leakRun{name: "dlq replay embedded DATABASE_URL unparsable", bin: "paddock", env: append(embedded, "DATABASE_URL="+badDB), args: []string{"dlq", "replay", "--all", "--recorded", recorded, "--data-dir", filepath.Join(dir, "emb6")}},
 			)
+		case "replay":
+			one := []string{"replay", "weather", "--year", "2019", "--round", "14", "--session", "Qualifying"}
+			runs = append(runs,
+				leakRun{name: "replay embedded, Slack 500", bin: "paddock", env: embedded, args: append(append([]string(nil), one...), "--notify", "--data-dir", filepath.Join(dir, "emb1"))},
+				leakRun{name: "replay no planner", bin: "paddock", args: append(append([]string(nil), one...), "--timeout", "2s")},
+				leakRun{name: "replay NATS unreachable", bin: "paddock", env: []string{"NATS_URL=" + deadNATS}, args: one},
+				leakRun{name: "replay DATABASE_URL unparsable", bin: "paddock", env: append(embedded, "DATABASE_URL="+badDB), args: []string{"replay", "weather", "--data-dir", filepath.Join(dir, "emb7")}},
+			)
 		case "migrate":
 			runs = append(runs,
 				leakRun{name: "migrate", bin: "paddock", args: []string{"migrate"}},
