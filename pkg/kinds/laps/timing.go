@@ -1,7 +1,6 @@
 package laps
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -35,13 +34,6 @@ func emptyTLap() tLap {
 	return tLap{time: nat, lapTime: nat, pitOut: nat, pitIn: nat,
 		sec: [3]dur{nat, nat, nat}, secT: [3]dur{nat, nat, nat},
 		speed: [4]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
-}
-
-// drvMsg is one TimingData update for one driver.
-type drvMsg struct {
-	t   dur
-	m   map[string]any
-	raw json.RawMessage
 }
 
 // streamRow is a sample of FastF1's timing stream table (forward filled).
@@ -105,38 +97,15 @@ func timingStage(body []byte) (*timingResult, error) {
 	}
 	perDrv := map[string][]drvMsg{}
 	var order []string
+	var rd timingLines
+	add := func(drv string, m *drvMsg) {
+		if _, seen := perDrv[drv]; !seen {
+			order = append(order, drv)
+		}
+		perDrv[drv] = append(perDrv[drv], *m)
+	}
 	for _, ln := range lines {
-		var top struct {
-			Lines map[string]json.RawMessage `json:"Lines"`
-		}
-		if err := json.Unmarshal(ln.raw, &top); err != nil || len(top.Lines) == 0 {
-			continue
-		}
-		drvs := top.Lines
-		keys := make([]string, 0, len(drvs))
-		for k := range drvs {
-			keys = append(keys, k)
-		}
-		if len(keys) > 1 { // document order matters (row order, FastF1 dicts)
-			var rawTop struct {
-				Lines json.RawMessage `json:"Lines"`
-			}
-			if json.Unmarshal(ln.raw, &rawTop) != nil {
-				continue
-			}
-			keys = objectKeys(rawTop.Lines)
-		}
-		for _, drv := range keys {
-			raw := drvs[drv]
-			var m map[string]any
-			if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-				continue
-			}
-			if _, seen := perDrv[drv]; !seen {
-				order = append(order, drv)
-			}
-			perDrv[drv] = append(perDrv[drv], drvMsg{t: ln.t, m: m, raw: raw})
-		}
+		rd.line(ln.t, ln.raw, add)
 	}
 	res := &timingResult{splits: [3]dur{dur(24 * time.Hour), dur(24 * time.Hour), dur(24 * time.Hour)}}
 	streams := map[string][]streamRow{}
@@ -168,14 +137,14 @@ func driverStream(msgs []drvMsg) []streamRow {
 	gap := ""
 	for _, msg := range msgs {
 		newEntry := false
-		if v := msg.m["Position"]; v != nil && v != "" {
+		if msg.position {
 			newEntry = true
 		}
-		if s, ok := truthyStr(msg.m["GapToLeader"]); ok {
-			gap = s
+		if msg.gap != "" {
+			gap = msg.gap
 			newEntry = true
 		}
-		if _, ok := truthyStr(get(msg.m, "IntervalToPositionAhead", "Value")); ok {
+		if msg.interval {
 			newEntry = true
 		}
 		if newEntry {
@@ -197,7 +166,7 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 		lapcnt, api := 0, 0
 		inPast, outOfPit := false, false
 		for _, msg := range msgs {
-			nl, hasNL := num(msg.m["NumberOfLaps"])
+			nl, hasNL := msg.nl, msg.hasNL
 			if inPast && hasNL && nl == float64(api) {
 				inPast = false
 			}
@@ -209,7 +178,7 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 			if inPast {
 				continue
 			}
-			if b, ok := msg.m["InPit"].(bool); ok && !b {
+			if msg.inPitBool && !msg.inPitVal {
 				outOfPit = true
 			}
 			if hasNL && nl > float64(api) {
@@ -234,7 +203,7 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 	lapcnt, api := 0, 0
 	inPast := false
 	for _, msg := range msgs {
-		nl, hasNL := num(msg.m["NumberOfLaps"])
+		nl, hasNL := msg.nl, msg.hasNL
 		if inPast && hasNL && nl == float64(api) {
 			inPast = false
 		}
@@ -247,44 +216,38 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 		if lapcnt > 0 && lt(sub(t, times[lapcnt-1]), fiveSec) {
 			off = 1
 		}
-		if secs, ok := msg.m["Sectors"].(map[string]any); ok {
-			for i, sn := range [3]string{"0", "1", "2"} {
-				if s, ok := truthyStr(get(secs, sn, "Value")); ok {
-					rows[lapcnt-off].sec[i] = parseClock(s)
-					rows[lapcnt-off].secT[i] = t
-				}
+		for i, s := range msg.sec {
+			if s != "" {
+				rows[lapcnt-off].sec[i] = parseClock(s)
+				rows[lapcnt-off].secT[i] = t
 			}
 		}
-		if llt, ok := msg.m["LastLapTime"].(map[string]any); ok && len(llt) > 0 {
-			if v, ok := llt["Value"]; ok && v != nil {
-				s, _ := str(v)
-				d := parseClock(s)
-				if !d.ok() {
-					rows[lapcnt-off].lapTime = nat
-					rows[lapcnt-off].lapTimeNone = true
-				} else if d < maxLapTime {
-					rows[lapcnt-off].lapTime = d
-					rows[lapcnt-off].lapTimeNone = false
-				}
+		if msg.lltSet {
+			d := parseClock(msg.llt)
+			if !d.ok() {
+				rows[lapcnt-off].lapTime = nat
+				rows[lapcnt-off].lapTimeNone = true
+			} else if d < maxLapTime {
+				rows[lapcnt-off].lapTime = d
+				rows[lapcnt-off].lapTimeNone = false
 			}
 		}
-		if sp, ok := msg.m["Speeds"].(map[string]any); ok {
-			for i, k := range [4]string{"I1", "I2", "FL", "ST"} { // tLap.speed order
-				if s, ok := truthyStr(get(sp, k, "Value")); ok {
-					f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-					if err != nil {
-						continue
-					}
-					if k == "ST" {
-						rows[lapcnt].speed[i] = f
-					} else {
-						rows[lapcnt-off].speed[i] = f
-					}
-				}
+		for i, s := range msg.speed {
+			if s == "" {
+				continue
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				continue
+			}
+			if speedKeys[i] == "ST" {
+				rows[lapcnt].speed[i] = f
+			} else {
+				rows[lapcnt-off].speed[i] = f
 			}
 		}
-		if ip, ok := msg.m["InPit"]; ok {
-			if b, isBool := ip.(bool); isBool && b {
+		if msg.inPit {
+			if b, isBool := msg.inPitVal, msg.inPitBool; isBool && b {
 				if pitstops >= 0 {
 					rows[lapcnt].pitIn = t
 				}
@@ -297,19 +260,14 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 				pitstops++
 			}
 		}
-		if s, ok := truthyStr(get(msg.m, "BestLapTime", "Value")); ok {
-			if d := parseClock(s); d.ok() {
+		if msg.best != "" {
+			if d := parseClock(msg.best); d.ok() {
 				pbs = append(pbs, pbEntry{t, d})
 			}
 		}
-		if blt, ok := msg.m["BestLapTimes"].(map[string]any); ok && len(blt) > 0 {
-			var rawDrv map[string]json.RawMessage
-			if json.Unmarshal(msg.raw, &rawDrv) == nil {
-				if keys := objectKeys(rawDrv["BestLapTimes"]); len(keys) > 0 {
-					if n, err := strconv.Atoi(keys[0]); err == nil && n+1 > len(splits) {
-						splits = append(splits, t)
-					}
-				}
+		if msg.hasBestLaps {
+			if n, err := strconv.Atoi(msg.bestLapsKey); err == nil && n+1 > len(splits) {
+				splits = append(splits, t)
 			}
 		}
 		if hasNL && nl > float64(api) {
