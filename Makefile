@@ -75,7 +75,7 @@ bench:
 
 ## chaos: the services as processes through random faults (kill -9, NATS
 ## restarts, a PostgreSQL outage), each trial checked against a clean run;
-## about 30 minutes, not part of test. Needs root for its own PostgreSQL
+## about 20 minutes, not part of test. Needs root for its own PostgreSQL
 ## cluster. CHAOS_TRIALS, CHAOS_SEED, CHAOS_SCOPE, ...: docs/chaos.md
 chaos:
 	go test -tags chaos -count=1 -timeout 120m -v -run TestChaos ./pkg/chaos/
