@@ -1,9 +1,12 @@
 package laps
 
 import (
-	"encoding/json"
+	"bytes"
 	"math"
+	"strconv"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/jsonwalk"
 )
 
 // TyreMsg is one tyre stint message of TimingAppData (a row of FastF1's
@@ -34,74 +37,128 @@ func TyreStage(timingAppData []byte) ([]TyreMsg, error) {
 		return nil, err
 	}
 	var out []TyreMsg
+	var p jsonwalk.Doc
 	for _, ln := range lines {
-		var top struct {
-			Lines map[string]struct {
-				Stints json.RawMessage `json:"Stints"`
-			} `json:"Lines"`
-		}
-		var rawTop struct {
-			Lines json.RawMessage `json:"Lines"`
-		}
-		if json.Unmarshal(ln.raw, &rawTop) != nil || len(rawTop.Lines) == 0 {
+		p.Reset(ln.raw)
+		if p.Peek() != '{' {
 			continue
 		}
-		if json.Unmarshal(ln.raw, &top) != nil {
-			continue
-		}
-		for _, drv := range objectKeys(rawTop.Lines) {
-			raw := top.Lines[drv].Stints
-			if len(raw) == 0 {
+		p.Open('{', "")
+		for first := true; p.More('}', &first); {
+			if !bytes.EqualFold(p.Key(), []byte("Lines")) || p.Peek() != '{' {
+				p.Skip()
 				continue
 			}
-			type entry struct {
-				n int
-				m map[string]any
-			}
-			var entries []entry
-			switch raw[0] {
-			case '[':
-				var l []map[string]any
-				if json.Unmarshal(raw, &l) != nil {
-					continue
-				}
-				for i, m := range l {
-					entries = append(entries, entry{i, m})
-				}
-			case '{':
-				var m map[string]map[string]any
-				if json.Unmarshal(raw, &m) != nil {
-					continue
-				}
-				for _, k := range objectKeys(raw) {
-					n, err := pyInt(k)
-					if err != nil {
-						continue
-					}
-					entries = append(entries, entry{int(n), m[k]})
-				}
-			}
-			for _, e := range entries {
-				msg := TyreMsg{Time: time.Duration(ln.t), Driver: drv, Stint: e.n,
-					StartLaps: math.NaN(), TotalLaps: math.NaN()}
-				if v, ok := e.m["Compound"]; ok {
-					if s, ok := v.(string); ok {
-						msg.Compound = &s
-					}
-				}
-				if v, ok := e.m["New"]; ok {
-					b := v == "true"
-					msg.New = &b
-				}
-				if f, ok := num(e.m["StartLaps"]); ok {
-					msg.StartLaps = f
-				}
-				if f, ok := num(e.m["TotalLaps"]); ok {
-					msg.TotalLaps = f
-				}
-				out = append(out, msg)
+			p.Open('{', "")
+			for first := true; p.More('}', &first); {
+				drv := string(p.Key())
+				out = driverStints(&p, out, time.Duration(ln.t), drv)
 			}
 		}
 	}
 	return out, nil
+}
+
+// driverStints appends the stint messages of one driver's TimingAppData
+// update (the value at p) to out. A driver's update that is not an object,
+// or whose Stints hold a value that is neither an object nor null, adds
+// nothing.
+func driverStints(p *jsonwalk.Doc, out []TyreMsg, t time.Duration, drv string) []TyreMsg {
+	if p.Peek() != '{' {
+		p.Skip()
+		return out
+	}
+	start := len(out)
+	p.Open('{', "")
+	for first := true; p.More('}', &first); {
+		if !bytes.EqualFold(p.Key(), []byte("Stints")) {
+			p.Skip()
+			continue
+		}
+		out = out[:start] // the last Stints counts
+		ok := true
+		switch p.Peek() {
+		case '[':
+			p.Open('[', "")
+			n := 0
+			for first := true; p.More(']', &first); n++ {
+				var msg TyreMsg
+				if msg, ok = stint(p, t, drv, n, ok); ok {
+					out = append(out, msg)
+				}
+			}
+		case '{':
+			p.Open('{', "")
+			for first := true; p.More('}', &first); {
+				n, err := pyInt(string(p.Key()))
+				var msg TyreMsg
+				if msg, ok = stint(p, t, drv, int(n), ok); ok && err == nil {
+					out = append(out, msg)
+				}
+			}
+		default:
+			p.Skip()
+		}
+		if !ok {
+			out = out[:start]
+		}
+	}
+	return out
+}
+
+// stint reads one stint (an object or null at p) into a message; ok turns
+// false, and stays false, when the value is neither.
+func stint(p *jsonwalk.Doc, t time.Duration, drv string, n int, ok bool) (TyreMsg, bool) {
+	msg := TyreMsg{Time: t, Driver: drv, Stint: n, StartLaps: math.NaN(), TotalLaps: math.NaN()}
+	switch p.Peek() {
+	case 'n':
+		p.Skip()
+		return msg, ok
+	case '{':
+	default:
+		p.Skip()
+		return msg, false
+	}
+	p.Open('{', "")
+	for first := true; p.More('}', &first); {
+		k := p.Key()
+		c := p.Peek()
+		isNum := c == '-' || (c >= '0' && c <= '9')
+		switch string(k) {
+		case "Compound":
+			msg.Compound = nil
+			if c == '"' {
+				s := string(p.Str(""))
+				msg.Compound = &s
+				continue
+			}
+		case "New":
+			b := false
+			if c == '"' {
+				b = string(p.Str("")) == "true"
+				msg.New = &b
+				continue
+			}
+			msg.New = &b
+		case "StartLaps", "TotalLaps":
+			f := math.NaN()
+			if isNum {
+				v, err := strconv.ParseFloat(string(p.Span()), 64)
+				if err != nil {
+					ok = false
+				}
+				f = v
+			}
+			if string(k) == "StartLaps" {
+				msg.StartLaps = f
+			} else {
+				msg.TotalLaps = f
+			}
+			if isNum {
+				continue
+			}
+		}
+		p.Skip()
+	}
+	return msg, ok
 }
