@@ -18,6 +18,7 @@
 package weather
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paddock-f1/paddock/pkg/jsonwalk"
 	"github.com/paddock-f1/paddock/pkg/livetiming"
 )
 
@@ -92,20 +94,45 @@ func Parse(body []byte) ([]Sample, error) {
 // ignored). It never fails.
 func FromStream(s *livetiming.Stream) []Sample {
 	out := make([]Sample, 0, len(s.Lines))
+	var p jsonwalk.Doc
 	for _, l := range s.Lines {
-		var row map[string]json.RawMessage
-		if err := json.Unmarshal(l.Data, &row); err != nil || row == nil {
+		// The line's members, walked in place; a member sent twice counts
+		// as its last occurrence, as in a decoded object.
+		var air, hum, pres, rain, track, dir, wind []byte
+		p.Reset(l.Data)
+		if p.Peek() != '{' {
 			continue // not an object: FastF1 drops the line too
+		}
+		p.Open('{', "")
+		for first := true; p.More('}', &first); {
+			k := p.Key()
+			v := p.Span()
+			switch string(k) {
+			case fieldAirTemp:
+				air = v
+			case fieldHumidity:
+				hum = v
+			case fieldPressure:
+				pres = v
+			case fieldRainfall:
+				rain = v
+			case fieldTrackTemp:
+				track = v
+			case fieldWindDirection:
+				dir = v
+			case fieldWindSpeed:
+				wind = v
+			}
 		}
 		out = append(out, Sample{
 			Time:          l.Offset,
-			AirTemp:       pyFloat(row[fieldAirTemp]),
-			Humidity:      pyFloat(row[fieldHumidity]),
-			Pressure:      pyFloat(row[fieldPressure]),
-			Rainfall:      rainfall(row[fieldRainfall]),
-			TrackTemp:     pyFloat(row[fieldTrackTemp]),
-			WindDirection: pyInt16(row[fieldWindDirection]),
-			WindSpeed:     pyFloat(row[fieldWindSpeed]),
+			AirTemp:       pyFloat(air),
+			Humidity:      pyFloat(hum),
+			Pressure:      pyFloat(pres),
+			Rainfall:      rainfall(rain),
+			TrackTemp:     pyFloat(track),
+			WindDirection: pyInt16(dir),
+			WindSpeed:     pyFloat(wind),
 		})
 	}
 	return out
@@ -140,6 +167,9 @@ func jsonValue(raw json.RawMessage) (string, jsonKind) {
 	}
 	switch raw[0] {
 	case '"':
+		if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1]), kindString // nothing to unescape
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return "", kindOther
