@@ -98,6 +98,10 @@ type Stack struct {
 // services. Close takes it down.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err error) {
 	st := &Stack{}
+	// What each step of the start took, at debug level: the fixed cost of
+	// every one-session command.
+	t0 := time.Now()
+	phase := func(name string) { log.Debug("stack started", "through", name, "elapsed", time.Since(t0)) }
 	defer func() {
 		if err != nil {
 			_ = st.Close()
@@ -124,6 +128,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 	} else if err := natsrv.WaitConnected(ctx, st.NC, cfg.NATSURL); err != nil {
 		return nil, err
 	}
+	phase("nats")
 	if st.JS, err = jetstream.New(st.NC); err != nil {
 		return nil, fmt.Errorf("stack: jetstream: %w", err)
 	}
@@ -134,6 +139,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		return nil, err
 	}
 
+	phase("topology")
 	// PostgreSQL.
 	if st.Pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
@@ -142,6 +148,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		return nil, err
 	}
 
+	phase("schema")
 	// Upstream.
 	up := cfg.Upstream
 	if cfg.Recorded != "" {
@@ -164,6 +171,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 		return nil, err
 	}
 	st.Governor, st.Upstream = ld.Governor, ld.Upstream
+	phase("loader")
 
 	// Services.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -195,6 +203,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 			return nil, err
 		}
 	}
+	phase("planner")
 	if want(ServiceLoader) {
 		st.goRun(ServiceLoader, func() error { return ld.Run(rctx) })
 		st.ready = append(st.ready, ld.Ready())
@@ -220,6 +229,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Stack, err err
 			st.ready = append(st.ready, x.Ready())
 		}
 	}
+	phase("services")
 	return st, nil
 }
 

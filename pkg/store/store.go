@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,6 +50,45 @@ func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("store: connect %s: %w (is PostgreSQL running? set DATABASE_URL)", MaskURL(dsn), err)
 	}
 	return pool, nil
+}
+
+// Wait opens the pool as Open does, waiting for PostgreSQL for as long as
+// ctx allows while it cannot be reached (a service started during an
+// outage, or before the database): it tries again every few seconds and
+// logs each wait. A DATABASE_URL that does not parse, or a server that
+// refuses the login, is not waited for.
+func Wait(ctx context.Context, dsn string, log *slog.Logger) (*pgxpool.Pool, error) {
+	delay := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		pool, err := Open(ctx, dsn)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("PostgreSQL is reachable", "attempts", attempt)
+			}
+			return pool, nil
+		}
+		if !unreachable(err) {
+			return nil, err
+		}
+		log.Warn("PostgreSQL unreachable: waiting for it", "attempt", attempt, "retry_in", delay.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// unreachable reports whether err from Open is the server not being there
+// (worth waiting for) rather than a setting or a login it refuses.
+func unreachable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P03" // cannot_connect_now: starting up or shutting down
+	}
+	var perr *pgconn.ParseConfigError
+	return !errors.As(err, &perr) && !strings.Contains(err.Error(), "is not a PostgreSQL URL")
 }
 
 // ensureDatabase creates cfg's database when the server says it does not exist.
@@ -97,6 +137,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, schemas 
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	all := append([]Schema{{Name: "", FS: core}}, schemas...)
+	if ok, err := current(ctx, pool, all); err == nil && ok {
+		return nil
+	}
 	for _, sc := range all {
 		if sc.FS == nil {
 			continue
@@ -109,7 +152,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, schemas 
 		what := "core"
 		if sc.Name != "" {
 			what = sc.Name
-			opts = append(opts, goose.WithTableName("goose_"+strings.ReplaceAll(sc.Name, "-", "_")))
+			opts = append(opts, goose.WithTableName(historyTable(sc.Name)))
 		}
 		p, err := goose.NewProvider(goose.DialectPostgres, db, sc.FS, opts...)
 		if err != nil {
@@ -124,6 +167,83 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, schemas 
 		}
 	}
 	return nil
+}
+
+// current reports, in one query and without taking the migration lock,
+// whether every schema's history holds exactly its migrations, each
+// applied: then Migrate has nothing to do. Anything else (a history
+// missing, a migration not applied, one the database has and the binary
+// does not) is false, and Migrate takes goose's locked path, which decides.
+func current(ctx context.Context, pool *pgxpool.Pool, schemas []Schema) (bool, error) {
+	want := map[string]map[int64]bool{}
+	var q strings.Builder
+	for _, sc := range schemas {
+		if sc.FS == nil {
+			continue
+		}
+		table := historyTable(sc.Name)
+		versions := map[int64]bool{}
+		files, err := fs.Glob(sc.FS, "*.sql")
+		if err != nil {
+			return false, err
+		}
+		for _, f := range files {
+			v, err := goose.NumericComponent(f)
+			if err != nil {
+				return false, err
+			}
+			versions[v] = true
+		}
+		want[table] = versions
+		if q.Len() > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&q, "SELECT '%s'::text, version_id FROM %s WHERE is_applied AND version_id > 0",
+			strings.ReplaceAll(table, "'", "''"), pgx.Identifier{table}.Sanitize())
+	}
+	if q.Len() == 0 {
+		return true, nil
+	}
+	rows, err := pool.Query(ctx, q.String())
+	if err != nil {
+		return false, err // a history table missing: not current
+	}
+	have := map[string]map[int64]bool{}
+	for rows.Next() {
+		var table string
+		var v int64
+		if err := rows.Scan(&table, &v); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if have[table] == nil {
+			have[table] = map[int64]bool{}
+		}
+		have[table][v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for table, versions := range want {
+		if len(have[table]) != len(versions) {
+			return false, nil
+		}
+		for v := range versions {
+			if !have[table][v] {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// historyTable is the goose version table of the schema named name.
+func historyTable(name string) string {
+	if name == "" {
+		return goose.DefaultTablename
+	}
+	return "goose_" + strings.ReplaceAll(name, "-", "_")
 }
 
 // MaskURL hides the password of a connection string (URL or key=value,
