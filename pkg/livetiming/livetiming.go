@@ -6,8 +6,9 @@
 // The package only turns bytes into [Line] values; it does not know any feed's
 // schema. [Merge] applies a feed's patches to rebuild its full state.
 //
-// A kind takes a feed whole or not at all: it decodes with [Whole] (or a
-// [Scanner]), which fail on the first line that does not decode with a
+// A kind takes a feed whole or not at all: it decodes with [Whole], [Walk]
+// (each line handed to the kind's own strict parser, without a second
+// syntax check) or a [Scanner], which fail on the first line that does not decode with a
 // [*FormatError] naming the feed, the line and why. The defects tolerated
 // are those of real archive bodies that lose nothing: a leading UTF-8 BOM,
 // CRLF or LF line ends, the empty text after the last line end, and a
@@ -226,6 +227,75 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 		return nil, &FormatError{Reason: "empty body"}
 	}
 	s := &Stream{Lines: make([]Line, 0, bytes.Count(body, []byte{'\n'})+1)}
+	eachLine(body, compressed, true, func(lineNo int, ln Line, reason string) bool {
+		if reason != "" {
+			s.Skipped = append(s.Skipped, LineError{Line: lineNo, Reason: reason})
+		} else {
+			s.Lines = append(s.Lines, ln)
+		}
+		return true
+	})
+	if len(s.Lines) == 0 {
+		if len(s.Skipped) == 0 {
+			return nil, &FormatError{Reason: "no lines (only blank lines)"}
+		}
+		first := s.Skipped[0]
+		return nil, &FormatError{
+			Reason: fmt.Sprintf("none of %d lines decodes; first: %s", len(s.Skipped), first.Reason),
+			Line:   first.Line,
+		}
+	}
+	return s, nil
+}
+
+// Walk decodes the body of the feed named feed (compressed when
+// [IsCompressed]) as [Whole] takes it, and hands each non-blank line to
+// walk in body order, without holding the lines and without checking that
+// a payload is JSON: walk parses the payload with a strict parser (a
+// jsonwalk.Doc checks the syntax as it reads; an error must name what is
+// wrong, e.g. "not valid JSON: ...") and returns nil when the line is
+// usable. The first line that does not decode, or that walk returns an
+// error for, stops it with a *FormatError naming the feed, the line and
+// why; so do an empty body and one of blank lines only. A Line's Data is
+// valid only during its call of walk. Blank lines are skipped: count them
+// with [BlankLines].
+func Walk(feed string, body []byte, walk func(Line) error) error {
+	body = bytes.TrimPrefix(body, utf8BOM)
+	if len(body) == 0 {
+		return &FormatError{Feed: feed, Reason: "empty body"}
+	}
+	var fail *FormatError
+	lines := 0
+	eachLine(body, IsCompressed(feed), false, func(lineNo int, ln Line, reason string) bool {
+		if reason == "" {
+			if err := walk(ln); err != nil {
+				reason = err.Error()
+				if lineNo == bytes.Count(body, []byte{'\n'})+1 && !strings.Contains(reason, "truncated") {
+					reason = "truncated (the body ends in this line, without a line end): " + reason
+				}
+			}
+		}
+		if reason != "" {
+			fail = &FormatError{Feed: feed, Line: lineNo, Reason: reason}
+			return false
+		}
+		lines++
+		return true
+	})
+	if fail != nil {
+		return fail
+	}
+	if lines == 0 {
+		return &FormatError{Feed: feed, Reason: "no lines (only blank lines)"}
+	}
+	return nil
+}
+
+// eachLine splits body (its BOM removed) into lines and calls fn for each
+// non-blank one with its 1-based number and the decoded line, or the reason
+// it does not decode; fn returns false to stop. validate checks that each
+// payload is JSON.
+func eachLine(body []byte, compressed, validate bool, fn func(lineNo int, ln Line, reason string) bool) {
 	var inflater inflater
 	lineNo := 0
 	for len(body) > 0 {
@@ -241,31 +311,19 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
-		ln, reason := decodeLine(raw, compressed, &inflater)
-		if reason != "" {
-			if unterminated && !strings.Contains(reason, "truncated") {
-				reason = "truncated (the body ends in this line, without a line end): " + reason
-			}
-			s.Skipped = append(s.Skipped, LineError{Line: lineNo, Reason: reason})
-			continue
+		ln, reason := decodeLine(raw, compressed, validate, &inflater)
+		if reason != "" && unterminated && !strings.Contains(reason, "truncated") {
+			reason = "truncated (the body ends in this line, without a line end): " + reason
 		}
-		s.Lines = append(s.Lines, ln)
-	}
-	if len(s.Lines) == 0 {
-		if len(s.Skipped) == 0 {
-			return nil, &FormatError{Reason: "no lines (only blank lines)"}
-		}
-		first := s.Skipped[0]
-		return nil, &FormatError{
-			Reason: fmt.Sprintf("none of %d lines decodes; first: %s", len(s.Skipped), first.Reason),
-			Line:   first.Line,
+		if !fn(lineNo, ln, reason) {
+			return
 		}
 	}
-	return s, nil
 }
 
 // decodeLine decodes one non-blank line; a non-empty reason means failure.
-func decodeLine(raw []byte, compressed bool, inf *inflater) (Line, string) {
+// validate checks that the payload is JSON.
+func decodeLine(raw []byte, compressed, validate bool, inf *inflater) (Line, string) {
 	if len(raw) < OffsetLen {
 		return Line{}, fmt.Sprintf("line of %d bytes is shorter than the %d-byte offset", len(raw), OffsetLen)
 	}
@@ -278,13 +336,13 @@ func decodeLine(raw []byte, compressed bool, inf *inflater) (Line, string) {
 		return Line{}, "offset without payload"
 	}
 	if compressed && payload[0] != '{' {
-		data, err := inf.decodeZ(payload)
+		data, err := inf.decodeZ(payload, validate)
 		if err != nil {
 			return Line{}, err.Error()
 		}
 		return Line{Offset: off, Data: data}, ""
 	}
-	if !json.Valid(payload) {
+	if validate && !json.Valid(payload) {
 		return Line{}, describeInvalidJSON(payload)
 	}
 	return Line{Offset: off, Data: json.RawMessage(payload)}, ""
@@ -316,8 +374,8 @@ type inflater struct {
 
 // decodeZ decodes one compressed payload: JSON string -> base64 -> raw
 // DEFLATE -> JSON (leading BOM and surrounding JSON white space removed).
-// The result is a fresh slice.
-func (z *inflater) decodeZ(payload []byte) (json.RawMessage, error) {
+// The result is a fresh slice; validate checks that it is JSON.
+func (z *inflater) decodeZ(payload []byte, validate bool) (json.RawMessage, error) {
 	var enc string
 	if err := json.Unmarshal(payload, &enc); err != nil {
 		return nil, fmt.Errorf("compressed payload is not a JSON string: %v", err)
@@ -346,7 +404,7 @@ func (z *inflater) decodeZ(payload []byte) (json.RawMessage, error) {
 	// Only JSON white space surrounds the document, as for a Scanner and
 	// FastF1's json.loads: a vertical tab or a no-break space is not JSON.
 	data := bytes.Trim(bytes.TrimPrefix(z.buf.Bytes(), utf8BOM), " \t\r\n")
-	if !json.Valid(data) {
+	if validate && !json.Valid(data) {
 		return nil, errors.New("compressed payload: inflated " + describeInvalidJSON(data))
 	}
 	return json.RawMessage(bytes.Clone(data)), nil
