@@ -78,7 +78,7 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 	}
 
 	// PostgreSQL.
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := store.Wait(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
 	}

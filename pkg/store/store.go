@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,6 +50,45 @@ func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("store: connect %s: %w (is PostgreSQL running? set DATABASE_URL)", MaskURL(dsn), err)
 	}
 	return pool, nil
+}
+
+// Wait opens the pool as Open does, waiting for PostgreSQL for as long as
+// ctx allows while it cannot be reached (a service started during an
+// outage, or before the database): it tries again every few seconds and
+// logs each wait. A DATABASE_URL that does not parse, or a server that
+// refuses the login, is not waited for.
+func Wait(ctx context.Context, dsn string, log *slog.Logger) (*pgxpool.Pool, error) {
+	delay := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		pool, err := Open(ctx, dsn)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("PostgreSQL is reachable", "attempts", attempt)
+			}
+			return pool, nil
+		}
+		if !unreachable(err) {
+			return nil, err
+		}
+		log.Warn("PostgreSQL unreachable: waiting for it", "attempt", attempt, "retry_in", delay.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// unreachable reports whether err from Open is the server not being there
+// (worth waiting for) rather than a setting or a login it refuses.
+func unreachable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P03" // cannot_connect_now: starting up or shutting down
+	}
+	var perr *pgconn.ParseConfigError
+	return !errors.As(err, &perr) && !strings.Contains(err.Error(), "is not a PostgreSQL URL")
 }
 
 // ensureDatabase creates cfg's database when the server says it does not exist.

@@ -68,7 +68,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	// PostgreSQL.
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := store.Wait(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
 	}
