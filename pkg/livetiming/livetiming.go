@@ -8,8 +8,8 @@
 //
 // A kind takes a feed whole or not at all: it decodes with [Whole], [Walk]
 // (each line handed to the kind's own strict parser, without a second
-// syntax check) or a [Scanner], which fail on the first line that does not decode with a
-// [*FormatError] naming the feed, the line and why. The defects tolerated
+// syntax check) or a [Scanner], which fail on the first line that does not
+// decode with a [*FormatError] naming the feed, the line and why. The defects tolerated
 // are those of real archive bodies that lose nothing: a leading UTF-8 BOM,
 // CRLF or LF line ends, the empty text after the last line end, and a
 // last line without a line end that decodes. Blank lines are the one
@@ -256,7 +256,8 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 // wrong, e.g. "not valid JSON: ...") and returns nil when the line is
 // usable. The first line that does not decode, or that walk returns an
 // error for, stops it with a *FormatError naming the feed, the line and
-// why; so do an empty body and one of blank lines only. A Line's Data is
+// why, the same error as Whole's when Whole rejects the body too; so do an
+// empty body and one of blank lines only. A Line's Data is
 // valid only during its call of walk. Blank lines are skipped: count them
 // with [BlankLines].
 func Walk(feed string, body []byte, walk func(Line) error) error {
@@ -283,6 +284,11 @@ func Walk(feed string, body []byte, walk func(Line) error) error {
 		return true
 	})
 	if fail != nil {
+		// Errors as Whole words them (it also counts the other bad lines),
+		// unless only walk finds the line unusable.
+		if _, err := Whole(feed, body); err != nil {
+			return err
+		}
 		return fail
 	}
 	if lines == 0 {
