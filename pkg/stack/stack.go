@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -85,12 +86,13 @@ type Stack struct {
 	Governor *governor.Governor
 	Standin  *standin.Server
 
-	srv    *natsrv.Server
-	ready  []ops.Check // every component's readiness
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	errs   []error
+	srv     *natsrv.Server
+	ready   []ops.Check // every component's readiness
+	cancel  context.CancelFunc
+	closing atomic.Bool // Close has begun
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	errs    []error
 }
 
 // Start brings the stack up: NATS (embedded or remote), the topology,
@@ -257,7 +259,9 @@ func (st *Stack) goRun(name string, f func() error) {
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
-		if err := f(); err != nil {
+		// A service still starting when the stack closes ends with the
+		// cancellation: that is the close, not a failure.
+		if err := f(); err != nil && !(errors.Is(err, context.Canceled) && st.closing.Load()) {
 			st.mu.Lock()
 			st.errs = append(st.errs, fmt.Errorf("%s: %w", name, err))
 			st.mu.Unlock()
@@ -269,6 +273,7 @@ func (st *Stack) goRun(name string, f func() error) {
 // the embedded server, in that order. It returns what the services
 // reported on the way.
 func (st *Stack) Close() error {
+	st.closing.Store(true)
 	if st.cancel != nil {
 		st.cancel()
 		st.wg.Wait()
