@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paddock-f1/paddock/pkg/jsonwalk"
+	"github.com/paddock-f1/paddock/pkg/livetiming"
 )
 
 // TyreMsg is one tyre stint message of TimingAppData (a row of FastF1's
@@ -32,16 +33,14 @@ type TyreMsg struct {
 // object keyed by stint index. It fails only when the body cannot be
 // decoded.
 func TyreStage(timingAppData []byte) ([]TyreMsg, error) {
-	lines, err := decodeFeed("TimingAppData", timingAppData)
-	if err != nil {
-		return nil, err
-	}
 	var out []TyreMsg
 	var p jsonwalk.Doc
-	for _, ln := range lines {
-		p.Reset(ln.raw)
+	err := livetiming.Walk("TimingAppData.jsonStream", timingAppData, func(l livetiming.Line) error {
+		p.Reset(l.Data)
 		if p.Peek() != '{' {
-			continue
+			p.Skip()
+			p.End()
+			return p.Err
 		}
 		p.Open('{', "")
 		for first := true; p.More('}', &first); {
@@ -52,9 +51,14 @@ func TyreStage(timingAppData []byte) ([]TyreMsg, error) {
 			p.Open('{', "")
 			for first := true; p.More('}', &first); {
 				drv := string(p.Key())
-				out = driverStints(&p, out, time.Duration(ln.t), drv)
+				out = driverStints(&p, out, l.Offset, drv)
 			}
 		}
+		p.End()
+		return p.Err
+	})
+	if err != nil {
+		return nil, err // names the feed and the line
 	}
 	return out, nil
 }

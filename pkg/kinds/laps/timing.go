@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/livetiming"
 )
 
 // fiveSec is the window within which late values still belong to the
@@ -91,10 +93,6 @@ func (l *tLap) public() Lap {
 }
 
 func timingStage(body []byte) (*timingResult, error) {
-	lines, err := decodeFeed("TimingData", body)
-	if err != nil {
-		return nil, err
-	}
 	perDrv := map[string][]drvMsg{}
 	var order []string
 	var rd timingLines
@@ -104,8 +102,11 @@ func timingStage(body []byte) (*timingResult, error) {
 		}
 		perDrv[drv] = append(perDrv[drv], *m)
 	}
-	for _, ln := range lines {
-		rd.line(ln.t, ln.raw, add)
+	err := livetiming.Walk("TimingData.jsonStream", body, func(l livetiming.Line) error {
+		return rd.line(dur(l.Offset), l.Data, add)
+	})
+	if err != nil {
+		return nil, err // names the feed and the line
 	}
 	res := &timingResult{splits: [3]dur{dur(24 * time.Hour), dur(24 * time.Hour), dur(24 * time.Hour)}}
 	streams := map[string][]streamRow{}
@@ -216,14 +217,14 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 		if lapcnt > 0 && lt(sub(t, times[lapcnt-1]), fiveSec) {
 			off = 1
 		}
-		for i, s := range msg.sec {
-			if s != "" {
-				rows[lapcnt-off].sec[i] = parseClock(s)
+		for i, d := range msg.sec {
+			if msg.secSet[i] {
+				rows[lapcnt-off].sec[i] = d
 				rows[lapcnt-off].secT[i] = t
 			}
 		}
 		if msg.lltSet {
-			d := parseClock(msg.llt)
+			d := msg.llt
 			if !d.ok() {
 				rows[lapcnt-off].lapTime = nat
 				rows[lapcnt-off].lapTimeNone = true
@@ -232,12 +233,8 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 				rows[lapcnt-off].lapTimeNone = false
 			}
 		}
-		for i, s := range msg.speed {
-			if s == "" {
-				continue
-			}
-			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil {
+		for i, f := range msg.speed {
+			if !msg.speedSet[i] {
 				continue
 			}
 			if speedKeys[i] == "ST" {
@@ -260,15 +257,11 @@ func driverLaps(drv string, msgs []drvMsg) ([]tLap, []dur, []string) {
 				pitstops++
 			}
 		}
-		if msg.best != "" {
-			if d := parseClock(msg.best); d.ok() {
-				pbs = append(pbs, pbEntry{t, d})
-			}
+		if msg.best.ok() {
+			pbs = append(pbs, pbEntry{t, msg.best})
 		}
-		if msg.hasBestLaps {
-			if n, err := strconv.Atoi(msg.bestLapsKey); err == nil && n+1 > len(splits) {
-				splits = append(splits, t)
-			}
+		if msg.bestLaps+1 > len(splits) {
+			splits = append(splits, t)
 		}
 		if hasNL && nl > float64(api) {
 			api++

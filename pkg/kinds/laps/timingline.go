@@ -9,36 +9,42 @@ import (
 
 // drvMsg is one TimingData update for one driver: the members of the
 // driver's patch that the lap derivation reads, decoded once from the line
-// (no generic map per line). A member the patch does not carry, or carries
-// with another type than the one read, is left at its zero value; a member
-// sent twice counts as its last occurrence, as in a decoded JSON object.
+// into typed values (no generic map per line). A member the patch does not
+// carry, or carries with another type than the one read, is left unset; a
+// member sent twice counts as its last occurrence, as in a decoded JSON
+// object. Times are parsed as FastF1's to_timedelta does (see parseClock).
 type drvMsg struct {
 	t dur
 
 	// nl is NumberOfLaps when hasNL (a JSON number).
-	nl    float64
+	nl float64
+	// sec[i] is Sectors."i".Value, parsed, when secSet[i]: Sectors is an
+	// object and that value a non-empty string (parsed, it may be nat).
+	sec [3]dur
+	// llt is LastLapTime.Value, parsed (nat unless a valid time string),
+	// when lltSet: LastLapTime is an object whose Value is present and not
+	// null.
+	llt dur
+	// speed[i] is Speeds.I1, I2, FL, ST .Value as a number when
+	// speedSet[i]: a non-empty string that parses as a float.
+	speed [4]float64
+	// best is BestLapTime.Value, parsed: nat when absent or not a time.
+	best dur
+	// bestLaps is the first member name of BestLapTimes as an integer, -1
+	// when BestLapTimes is not an object with members or that name is not
+	// an integer.
+	bestLaps int
+	// gap is GapToLeader when a non-empty string.
+	gap string
+
 	hasNL bool
 	// inPit: InPit is present; inPitBool: it is a boolean, inPitVal its value.
 	inPit, inPitBool, inPitVal bool
-	// sec[i] is Sectors."i".Value when Sectors is an object and that value
-	// a non-empty string ("" otherwise).
-	sec [3]string
-	// lltSet: LastLapTime is an object whose Value is present and not
-	// null; llt is that value when a string ("" otherwise).
-	lltSet bool
-	llt    string
-	// speed is Speeds.I1, I2, FL, ST .Value when a non-empty string.
-	speed [4]string
-	// best is BestLapTime.Value when a non-empty string.
-	best string
-	// bestLapsKey is the first member name of BestLapTimes when it is an
-	// object with at least one member (hasBestLaps).
-	bestLapsKey string
-	hasBestLaps bool
+	secSet                     [3]bool
+	lltSet                     bool
+	speedSet                   [4]bool
 	// position: Position is present, not null and not "".
 	position bool
-	// gap is GapToLeader when a non-empty string.
-	gap string
 	// interval: IntervalToPositionAhead.Value is a non-empty string.
 	interval bool
 }
@@ -55,13 +61,15 @@ type timingLines struct {
 // line calls add for each driver of the line's "Lines" object, in document
 // order, with the driver's update. A line that is not an object or whose
 // Lines is not an object adds nothing; neither does a driver whose update
-// is not an object (null included). data must be valid JSON (the feed's
-// lines are validated when decoded).
-func (r *timingLines) line(t dur, data []byte, add func(drv string, m *drvMsg)) {
+// is not an object (null included). It walks the whole payload and returns
+// its syntax error, if any (see [livetiming.Walk]).
+func (r *timingLines) line(t dur, data []byte, add func(drv string, m *drvMsg)) error {
 	p := &r.doc
 	p.Reset(data)
 	if p.Peek() != '{' {
-		return
+		p.Skip()
+		p.End()
+		return p.Err
 	}
 	p.Open('{', "")
 	for first := true; p.More('}', &first); {
@@ -77,12 +85,14 @@ func (r *timingLines) line(t dur, data []byte, add func(drv string, m *drvMsg)) 
 				p.Skip()
 				continue
 			}
-			m := drvMsg{t: t}
-			if r.driver(&m) {
+			m := drvMsg{t: t, best: nat, bestLaps: -1}
+			if r.driver(&m) && p.Err == nil {
 				add(string(drv), &m)
 			}
 		}
 	}
+	p.End()
+	return p.Err
 }
 
 // driver reads one driver's update (an object) into m; false when a number
@@ -115,7 +125,7 @@ func (r *timingLines) driver(m *drvMsg) bool {
 				m.inPitBool = true
 			}
 		case "Sectors":
-			m.sec = [3]string{}
+			m.secSet = [3]bool{}
 			if p.Peek() == '{' {
 				p.Open('{', "")
 				for first := true; p.More('}', &first); {
@@ -132,12 +142,14 @@ func (r *timingLines) driver(m *drvMsg) bool {
 						p.Skip()
 						continue
 					}
-					m.sec[i] = r.value()
+					v := r.value()
+					m.secSet[i] = len(v) > 0
+					m.sec[i] = parseClock(string(v))
 				}
 				continue
 			}
 		case "LastLapTime":
-			m.lltSet, m.llt = false, ""
+			m.lltSet, m.llt = false, nat
 			if p.Peek() == '{' {
 				p.Open('{', "")
 				for first := true; p.More('}', &first); {
@@ -145,9 +157,9 @@ func (r *timingLines) driver(m *drvMsg) bool {
 						p.Skip()
 						continue
 					}
-					m.lltSet, m.llt = p.Peek() != 'n', ""
+					m.lltSet, m.llt = p.Peek() != 'n', nat
 					if p.Peek() == '"' {
-						m.llt = string(p.Str(""))
+						m.llt = parseClock(string(p.Str("")))
 						continue
 					}
 					p.Skip()
@@ -155,7 +167,7 @@ func (r *timingLines) driver(m *drvMsg) bool {
 				continue
 			}
 		case "Speeds":
-			m.speed = [4]string{}
+			m.speedSet = [4]bool{}
 			if p.Peek() == '{' {
 				p.Open('{', "")
 				for first := true; p.More('}', &first); {
@@ -168,24 +180,35 @@ func (r *timingLines) driver(m *drvMsg) bool {
 						p.Skip()
 						continue
 					}
-					m.speed[i] = r.value()
+					v := bytes.TrimSpace(r.value())
+					m.speedSet[i] = false
+					if len(v) > 0 {
+						f, err := strconv.ParseFloat(string(v), 64)
+						m.speed[i], m.speedSet[i] = f, err == nil
+					}
 				}
 				continue
 			}
 		case "BestLapTime":
-			m.best = ""
+			m.best = nat
 			if p.Peek() == '{' {
-				m.best = r.value()
+				if v := r.value(); len(v) > 0 {
+					m.best = parseClock(string(v))
+				}
 				continue
 			}
 		case "BestLapTimes":
-			m.hasBestLaps, m.bestLapsKey = false, ""
+			m.bestLaps = -1
 			if p.Peek() == '{' {
 				p.Open('{', "")
+				named := false
 				for first := true; p.More('}', &first); {
 					k := p.Key()
-					if !m.hasBestLaps {
-						m.hasBestLaps, m.bestLapsKey = true, string(k)
+					if !named {
+						named = true
+						if n, err := strconv.Atoi(string(k)); err == nil && n >= 0 {
+							m.bestLaps = n
+						}
 					}
 					p.Skip()
 				}
@@ -210,7 +233,7 @@ func (r *timingLines) driver(m *drvMsg) bool {
 		case "IntervalToPositionAhead":
 			m.interval = false
 			if p.Peek() == '{' {
-				m.interval = r.value() != ""
+				m.interval = len(r.value()) > 0
 				continue
 			}
 		}
@@ -220,24 +243,24 @@ func (r *timingLines) driver(m *drvMsg) bool {
 }
 
 // value reads an object (at the current position; anything else is
-// skipped) and returns its member Value when that is a non-empty string,
-// "" otherwise (the last Value counts).
-func (r *timingLines) value() string {
+// skipped) and returns its member Value when that is a string, nil
+// otherwise (the last Value counts). The result aliases the line.
+func (r *timingLines) value() []byte {
 	p := &r.doc
 	if p.Peek() != '{' {
 		p.Skip()
-		return ""
+		return nil
 	}
-	v := ""
+	var v []byte
 	p.Open('{', "")
 	for first := true; p.More('}', &first); {
 		if string(p.Key()) != "Value" {
 			p.Skip()
 			continue
 		}
-		v = ""
+		v = nil
 		if p.Peek() == '"' {
-			v = string(p.Str(""))
+			v = p.Str("")
 			continue
 		}
 		p.Skip()
