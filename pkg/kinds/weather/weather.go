@@ -82,11 +82,19 @@ const (
 // wrapping the *livetiming.FormatError, which names the line and why, when
 // the body is empty or any line does not decode: no sample is dropped.
 func Parse(body []byte) ([]Sample, error) {
-	s, err := livetiming.Whole(feedWeather, body)
+	var out []Sample
+	var p jsonwalk.Doc
+	err := livetiming.Walk(feedWeather, body, func(l livetiming.Line) error {
+		if smp, ok := sample(&p, l); ok {
+			out = append(out, smp)
+		}
+		p.End()
+		return p.Err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("weather: %w", err)
 	}
-	return FromStream(s), nil
+	return out, nil
 }
 
 // FromStream converts the lines of a decoded WeatherData stream into
@@ -96,46 +104,58 @@ func FromStream(s *livetiming.Stream) []Sample {
 	out := make([]Sample, 0, len(s.Lines))
 	var p jsonwalk.Doc
 	for _, l := range s.Lines {
-		// The line's members, walked in place; a member sent twice counts
-		// as its last occurrence, as in a decoded object.
-		var air, hum, pres, rain, track, dir, wind []byte
-		p.Reset(l.Data)
-		if p.Peek() != '{' {
-			continue // not an object: FastF1 drops the line too
+		if smp, ok := sample(&p, l); ok {
+			out = append(out, smp)
 		}
-		p.Open('{', "")
-		for first := true; p.More('}', &first); {
-			k := p.Key()
-			v := p.Span()
-			switch string(k) {
-			case fieldAirTemp:
-				air = v
-			case fieldHumidity:
-				hum = v
-			case fieldPressure:
-				pres = v
-			case fieldRainfall:
-				rain = v
-			case fieldTrackTemp:
-				track = v
-			case fieldWindDirection:
-				dir = v
-			case fieldWindSpeed:
-				wind = v
-			}
-		}
-		out = append(out, Sample{
-			Time:          l.Offset,
-			AirTemp:       pyFloat(air),
-			Humidity:      pyFloat(hum),
-			Pressure:      pyFloat(pres),
-			Rainfall:      rainfall(rain),
-			TrackTemp:     pyFloat(track),
-			WindDirection: pyInt16(dir),
-			WindSpeed:     pyFloat(wind),
-		})
 	}
 	return out
+}
+
+// sample walks a line's payload with p (to its end, so p.Err holds its
+// syntax error, if any) and converts it; false when the payload is not an
+// object (FastF1 drops the line too). A member sent twice counts as its
+// last occurrence, as in a decoded object.
+func sample(p *jsonwalk.Doc, l livetiming.Line) (Sample, bool) {
+	var air, hum, pres, rain, track, dir, wind []byte
+	p.Reset(l.Data)
+	if p.Peek() != '{' {
+		p.Skip()
+		return Sample{}, false
+	}
+	p.Open('{', "")
+	for first := true; p.More('}', &first); {
+		k := p.Key()
+		v := p.Span()
+		switch string(k) {
+		case fieldAirTemp:
+			air = v
+		case fieldHumidity:
+			hum = v
+		case fieldPressure:
+			pres = v
+		case fieldRainfall:
+			rain = v
+		case fieldTrackTemp:
+			track = v
+		case fieldWindDirection:
+			dir = v
+		case fieldWindSpeed:
+			wind = v
+		}
+	}
+	if p.Err != nil {
+		return Sample{}, false
+	}
+	return Sample{
+		Time:          l.Offset,
+		AirTemp:       pyFloat(air),
+		Humidity:      pyFloat(hum),
+		Pressure:      pyFloat(pres),
+		Rainfall:      rainfall(rain),
+		TrackTemp:     pyFloat(track),
+		WindDirection: pyInt16(dir),
+		WindSpeed:     pyFloat(wind),
+	}, true
 }
 
 // WithUTC sets every sample's UTC to t0 + Time, rounded to the millisecond
