@@ -1,13 +1,18 @@
 package laps
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paddock-f1/paddock/pkg/jsonwalk"
+	"github.com/paddock-f1/paddock/pkg/livetiming"
 )
 
 // status is one timestamped status value (SessionStatus or TrackStatus).
@@ -178,6 +183,121 @@ func (s *session) optionalFeed(name string, body []byte) []feedLine {
 	return lines
 }
 
+// walkFeed walks the lines of an optional feed (see livetiming.Walk): walk
+// reads each line's payload from p, to its end. A feed that does not
+// decode whole is kept in s.feedErr (the first such, which fails Derive)
+// and walkFeed returns false: what walk gathered from it is to be dropped.
+func (s *session) walkFeed(name string, body []byte, walk func(t dur, p *jsonwalk.Doc)) bool {
+	var p jsonwalk.Doc
+	err := livetiming.Walk(name+".jsonStream", body, func(l livetiming.Line) error {
+		p.Reset(l.Data)
+		walk(dur(l.Offset), &p)
+		p.End()
+		return p.Err
+	})
+	if err != nil {
+		if s.feedErr == nil {
+			s.feedErr = err
+		}
+		return false
+	}
+	return true
+}
+
+// driverMember is one member of a DriverList line: a racing number and its
+// update, both aliasing the line.
+type driverMember struct{ name, val []byte }
+
+// driverMembers reads a DriverList line (at p) into its members, in
+// document order. decodable is false, as decoding the line into a map of
+// objects fails, when the line is not an object, a member is neither an
+// object nor null, or holds a number beyond float64's range; q is scratch.
+func driverMembers(p, q *jsonwalk.Doc, members []driverMember) (_ []driverMember, decodable bool) {
+	if p.Peek() != '{' {
+		p.Skip()
+		return members, false
+	}
+	decodable = true
+	p.Open('{', "")
+	for first := true; p.More('}', &first); {
+		name := p.Key()
+		c := p.Peek()
+		val := p.Span()
+		switch c {
+		case 'n':
+		case '{':
+			q.Reset(val)
+			decodable = numbersFit(q) && decodable
+		default:
+			decodable = false
+		}
+		members = append(members, driverMember{name, val})
+	}
+	return members, decodable && p.Err == nil
+}
+
+// numbersFit walks the value at q and reports whether every number in it
+// fits a float64 (encoding/json fails on one that does not).
+func numbersFit(q *jsonwalk.Doc) bool {
+	ok := true
+	switch c := q.Peek(); {
+	case c == '{':
+		q.Open('{', "")
+		for first := true; q.More('}', &first); {
+			q.Key()
+			ok = numbersFit(q) && ok
+		}
+	case c == '[':
+		q.Open('[', "")
+		for first := true; q.More(']', &first); {
+			ok = numbersFit(q) && ok
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, err := strconv.ParseFloat(string(q.Span()), 64)
+		ok = err == nil
+	default:
+		q.Skip()
+	}
+	return ok
+}
+
+// applyDriver applies one driver's DriverList update (an object, val) to d:
+// a non-empty RacingNumber, a Tla, a TeamName, each when a string (the
+// last occurrence of a name counts).
+func applyDriver(q *jsonwalk.Doc, val []byte, d *driverInfo) {
+	var number, tla, team []byte
+	var hasTla, hasTeam bool
+	q.Reset(val)
+	q.Open('{', "")
+	for first := true; q.More('}', &first); {
+		name := string(q.Key())
+		var v []byte
+		isStr := q.Peek() == '"'
+		if isStr {
+			v = q.Str("")
+		} else {
+			q.Skip()
+		}
+		switch name {
+		case "RacingNumber":
+			number = v
+		case "Tla":
+			tla, hasTla = v, isStr
+		case "TeamName":
+			team, hasTeam = v, isStr
+		}
+	}
+	if len(number) > 0 {
+		d.number = string(number)
+	}
+	if hasTla {
+		d.tla = string(tla)
+	}
+	if hasTeam {
+		d.team = string(team)
+	}
+}
+
 func (s *session) loadStatus() {
 	for _, ln := range s.optionalFeed("SessionStatus", s.in.SessionStatus) {
 		var m map[string]any
@@ -241,36 +361,38 @@ func (s *session) loadDrivers() {
 	var f1 []driverInfo
 	if s.in.DriverList != nil {
 		idx := map[string]int{}
-		for _, ln := range s.optionalFeed("DriverList", s.in.DriverList) {
-			if ln.t > dur(60*time.Minute) {
-				continue
+		var members []driverMember
+		var q jsonwalk.Doc
+		ok := s.walkFeed("DriverList", s.in.DriverList, func(t dur, p *jsonwalk.Doc) {
+			if t > dur(60*time.Minute) {
+				p.Skip()
+				return
 			}
-			var m map[string]map[string]any
-			if json.Unmarshal(ln.raw, &m) != nil {
-				continue
+			var decodable bool
+			if members, decodable = driverMembers(p, &q, members[:0]); !decodable {
+				return
 			}
-			for _, k := range objectKeys(ln.raw) {
-				p := m[k]
-				if p == nil {
-					continue
+			for i, mb := range members {
+				v := mb.val // a name sent twice counts with its last value
+				for _, later := range members[i+1:] {
+					if bytes.Equal(later.name, mb.name) {
+						v = later.val
+					}
 				}
-				i, ok := idx[k]
+				if v[0] == 'n' {
+					continue // null
+				}
+				j, ok := idx[string(mb.name)]
 				if !ok {
-					i = len(f1)
-					idx[k] = i
-					f1 = append(f1, driverInfo{number: k, position: math.NaN()})
+					j = len(f1)
+					idx[string(mb.name)] = j
+					f1 = append(f1, driverInfo{number: string(mb.name), position: math.NaN()})
 				}
-				d := &f1[i]
-				if v, ok := p["RacingNumber"].(string); ok && v != "" {
-					d.number = v
-				}
-				if v, ok := p["Tla"].(string); ok {
-					d.tla = v
-				}
-				if v, ok := p["TeamName"].(string); ok {
-					d.team = v
-				}
+				applyDriver(&q, v, &f1[j])
 			}
+		})
+		if !ok {
+			f1 = nil
 		}
 	}
 	erg := s.jolpicaDrivers()

@@ -93,14 +93,23 @@ func (l *tLap) public() Lap {
 }
 
 func timingStage(body []byte) (*timingResult, error) {
-	perDrv := map[string][]drvMsg{}
+	// Each driver's updates in feed order; drivers in order of first
+	// appearance.
 	var order []string
+	var perDrv [][]drvMsg
+	index := map[string]int{}
 	var rd timingLines
-	add := func(drv string, m *drvMsg) {
-		if _, seen := perDrv[drv]; !seen {
-			order = append(order, drv)
+	add := func(drv []byte, m *drvMsg) {
+		i, seen := index[string(drv)]
+		if !seen {
+			i = len(order)
+			index[string(drv)] = i
+			order = append(order, string(drv))
+			perDrv = append(perDrv, nil)
 		}
-		perDrv[drv] = append(perDrv[drv], *m)
+		if m.carries() { // one that carries nothing read changes nothing
+			perDrv[i] = append(perDrv[i], *m)
+		}
 	}
 	err := livetiming.Walk("TimingData.jsonStream", body, func(l livetiming.Line) error {
 		return rd.line(dur(l.Offset), l.Data, add)
@@ -110,8 +119,8 @@ func timingStage(body []byte) (*timingResult, error) {
 	}
 	res := &timingResult{splits: [3]dur{dur(24 * time.Hour), dur(24 * time.Hour), dur(24 * time.Hour)}}
 	streams := map[string][]streamRow{}
-	for _, drv := range order {
-		laps, splits, warns := driverLaps(drv, perDrv[drv])
+	for d, drv := range order {
+		laps, splits, warns := driverLaps(drv, perDrv[d])
 		res.warnings = append(res.warnings, warns...)
 		if laps == nil {
 			continue
@@ -123,7 +132,7 @@ func timingStage(body []byte) (*timingResult, error) {
 		}
 		res.drivers = append(res.drivers, drv)
 		res.laps = append(res.laps, laps...)
-		streams[drv] = driverStream(perDrv[drv])
+		streams[drv] = driverStream(perDrv[d])
 	}
 	if w := alignLaps(res, streams); w != "" {
 		res.warnings = append(res.warnings, w)

@@ -49,6 +49,13 @@ type drvMsg struct {
 	interval bool
 }
 
+// carries reports whether m carries any member the derivation reads (most
+// updates carry only segment colours, statistics or the like).
+func (m *drvMsg) carries() bool {
+	return m.hasNL || m.inPit || m.secSet != [3]bool{} || m.lltSet || m.speedSet != [4]bool{} ||
+		m.best.ok() || m.bestLaps >= 0 || m.gap != "" || m.position || m.interval
+}
+
 // speedKeys are the Speeds members in drvMsg.speed (and tLap.speed) order.
 var speedKeys = [4]string{"I1", "I2", "FL", "ST"}
 
@@ -63,7 +70,8 @@ type timingLines struct {
 // Lines is not an object adds nothing; neither does a driver whose update
 // is not an object (null included). It walks the whole payload and returns
 // its syntax error, if any (see [livetiming.Walk]).
-func (r *timingLines) line(t dur, data []byte, add func(drv string, m *drvMsg)) error {
+// The driver's number passed to add aliases data.
+func (r *timingLines) line(t dur, data []byte, add func(drv []byte, m *drvMsg)) error {
 	p := &r.doc
 	p.Reset(data)
 	if p.Peek() != '{' {
@@ -87,7 +95,7 @@ func (r *timingLines) line(t dur, data []byte, add func(drv string, m *drvMsg)) 
 			}
 			m := drvMsg{t: t, best: nat, bestLaps: -1}
 			if r.driver(&m) && p.Err == nil {
-				add(string(drv), &m)
+				add(drv, &m)
 			}
 		}
 	}
