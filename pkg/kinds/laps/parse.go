@@ -59,11 +59,27 @@ func parseClock(s string) dur {
 	if s == "" {
 		return nat
 	}
-	parts := strings.Split(s, ":")
+	// parts are s split at its colons (without allocating): n of them.
+	var parts [3]string
+	n := 0
+	for rest := s; ; n++ {
+		i := strings.IndexByte(rest, ':')
+		if i < 0 {
+			if n < len(parts) {
+				parts[n] = rest
+			}
+			n++
+			break
+		}
+		if n < len(parts) {
+			parts[n] = rest[:i]
+		}
+		rest = rest[i+1:]
+	}
 	var h, m int64
 	var sec string
 	var err error
-	switch len(parts) {
+	switch n {
 	case 3:
 		if h, err = pyInt(parts[0]); err != nil {
 			return nat
@@ -89,12 +105,12 @@ func parseClock(s string) dur {
 		if strings.Contains(frac, ".") {
 			return nat
 		}
+		var buf [6]byte // frac padded or cut to microseconds
+		copy(buf[:], frac)
 		if len(frac) < 6 {
-			frac += strings.Repeat("0", 6-len(frac))
-		} else {
-			frac = frac[:6]
+			copy(buf[len(frac):], "000000")
 		}
-		if us, err = pyInt(frac); err != nil {
+		if us, err = pyInt(string(buf[:])); err != nil {
 			return nat
 		}
 	}

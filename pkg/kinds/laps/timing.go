@@ -93,10 +93,9 @@ func (l *tLap) public() Lap {
 }
 
 func timingStage(body []byte) (*timingResult, error) {
-	// Each driver's updates in feed order; drivers in order of first
-	// appearance.
+	// Drivers in order of first appearance.
 	var order []string
-	var perDrv [][]drvMsg
+	var feeds []driverFeed
 	index := map[string]int{}
 	var rd timingLines
 	add := func(drv []byte, m *drvMsg) {
@@ -105,11 +104,9 @@ func timingStage(body []byte) (*timingResult, error) {
 			i = len(order)
 			index[string(drv)] = i
 			order = append(order, string(drv))
-			perDrv = append(perDrv, nil)
+			feeds = append(feeds, driverFeed{})
 		}
-		if m.carries() { // one that carries nothing read changes nothing
-			perDrv[i] = append(perDrv[i], *m)
-		}
+		feeds[i].add(m)
 	}
 	err := livetiming.Walk("TimingData.jsonStream", body, func(l livetiming.Line) error {
 		return rd.line(dur(l.Offset), l.Data, add)
@@ -120,7 +117,7 @@ func timingStage(body []byte) (*timingResult, error) {
 	res := &timingResult{splits: [3]dur{dur(24 * time.Hour), dur(24 * time.Hour), dur(24 * time.Hour)}}
 	streams := map[string][]streamRow{}
 	for d, drv := range order {
-		laps, splits, warns := driverLaps(drv, perDrv[d])
+		laps, splits, warns := driverLaps(drv, feeds[d].msgs)
 		res.warnings = append(res.warnings, warns...)
 		if laps == nil {
 			continue
@@ -132,7 +129,7 @@ func timingStage(body []byte) (*timingResult, error) {
 		}
 		res.drivers = append(res.drivers, drv)
 		res.laps = append(res.laps, laps...)
-		streams[drv] = driverStream(perDrv[d])
+		streams[drv] = feeds[d].stream
 	}
 	if w := alignLaps(res, streams); w != "" {
 		res.warnings = append(res.warnings, w)
@@ -140,28 +137,28 @@ func timingStage(body []byte) (*timingResult, error) {
 	return res, nil
 }
 
-// driverStream builds the GapToLeader part of FastF1's stream table for one
-// driver: a row whenever Position, GapToLeader or the interval changes.
-func driverStream(msgs []drvMsg) []streamRow {
-	var rows []streamRow
-	gap := ""
-	for _, msg := range msgs {
-		newEntry := false
-		if msg.position {
-			newEntry = true
-		}
-		if msg.gap != "" {
-			gap = msg.gap
-			newEntry = true
-		}
-		if msg.interval {
-			newEntry = true
-		}
-		if newEntry {
-			rows = append(rows, streamRow{t: msg.t, gap: gap})
-		}
+// driverFeed is what the TimingData stage keeps of one driver's updates.
+type driverFeed struct {
+	// msgs are the updates that carry what driverLaps reads, in feed order.
+	msgs []drvMsg
+	// stream is the GapToLeader part of FastF1's stream table: a row
+	// whenever Position, GapToLeader or the interval changes, with the
+	// last GapToLeader sent (gap).
+	stream []streamRow
+	gap    string
+}
+
+// add takes the driver's next update.
+func (f *driverFeed) add(m *drvMsg) {
+	if m.carries() { // one that carries nothing read changes no lap
+		f.msgs = append(f.msgs, *m)
 	}
-	return rows
+	if m.gap != "" {
+		f.gap = m.gap
+	}
+	if m.position || m.gap != "" || m.interval {
+		f.stream = append(f.stream, streamRow{t: m.t, gap: f.gap})
+	}
 }
 
 // driverLaps is FastF1's per-driver lap reconstruction from TimingData.

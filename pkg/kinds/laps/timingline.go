@@ -49,11 +49,11 @@ type drvMsg struct {
 	interval bool
 }
 
-// carries reports whether m carries any member the derivation reads (most
-// updates carry only segment colours, statistics or the like).
+// carries reports whether m carries any member driverLaps reads (most
+// updates carry only segment colours, gaps, statistics or the like).
 func (m *drvMsg) carries() bool {
 	return m.hasNL || m.inPit || m.secSet != [3]bool{} || m.lltSet || m.speedSet != [4]bool{} ||
-		m.best.ok() || m.bestLaps >= 0 || m.gap != "" || m.position || m.interval
+		m.best.ok() || m.bestLaps >= 0
 }
 
 // speedKeys are the Speeds members in drvMsg.speed (and tLap.speed) order.
@@ -63,6 +63,7 @@ var speedKeys = [4]string{"I1", "I2", "FL", "ST"}
 // one jsonwalk.Doc for every line of a feed.
 type timingLines struct {
 	doc jsonwalk.Doc
+	msg drvMsg // the update being read
 }
 
 // line calls add for each driver of the line's "Lines" object, in document
@@ -70,7 +71,8 @@ type timingLines struct {
 // Lines is not an object adds nothing; neither does a driver whose update
 // is not an object (null included). It walks the whole payload and returns
 // its syntax error, if any (see [livetiming.Walk]).
-// The driver's number passed to add aliases data.
+// The driver's number passed to add aliases data, the update is valid
+// only during the call.
 func (r *timingLines) line(t dur, data []byte, add func(drv []byte, m *drvMsg)) error {
 	p := &r.doc
 	p.Reset(data)
@@ -93,9 +95,9 @@ func (r *timingLines) line(t dur, data []byte, add func(drv []byte, m *drvMsg)) 
 				p.Skip()
 				continue
 			}
-			m := drvMsg{t: t, best: nat, bestLaps: -1}
-			if r.driver(&m) && p.Err == nil {
-				add(drv, &m)
+			r.msg = drvMsg{t: t, best: nat, bestLaps: -1}
+			if r.driver(&r.msg) && p.Err == nil {
+				add(drv, &r.msg)
 			}
 		}
 	}

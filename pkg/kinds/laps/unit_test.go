@@ -22,6 +22,12 @@ func TestParseClock(t *testing.T) {
 		{"1 L", nat},
 		{"LAP 5", nat},
 		{"1:2:3:4", nat},
+		{"1:2:3:", nat},
+		{":5", nat},
+		{"5.", dur(5 * time.Second)},
+		{"1.2.3", nat},
+		{"0.-5", dur(-50000 * time.Microsecond)}, // Python int("-50000")
+		{" 1: 2.5", dur(62500 * time.Millisecond)},
 	}
 	for _, tc := range tests {
 		if got := parseClock(tc.in); got != tc.want {
