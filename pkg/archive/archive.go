@@ -91,6 +91,10 @@ func entryOf(info *jetstream.ObjectInfo) *Entry {
 	}
 }
 
+// chunkSize is the object store's chunk size (its default): larger bodies
+// are stored in chunks of it.
+const chunkSize = 128 << 10
+
 // Put archives a definitive upstream answer. Putting a body identical to
 // the archived one changes nothing and returns the existing entry.
 func (a *Archive) Put(ctx context.Context, host, path string, status int, origin string, body []byte) (*Entry, error) {
@@ -107,6 +111,11 @@ func (a *Archive) Put(ctx context.Context, host, path string, status int, origin
 			metaOrigin: origin, metaSHA256: digest,
 			metaFetchedAt: time.Now().UTC().Format(time.RFC3339Nano),
 		},
+	}
+	if len(body) < chunkSize {
+		// One chunk the body's size: the object store reads into a buffer
+		// of the chunk size, and most answers are a few KB.
+		meta.Opts = &jetstream.ObjectMetaOptions{ChunkSize: uint32(max(len(body), 1))}
 	}
 	info, err := a.obs.Put(ctx, meta, bytes.NewReader(body))
 	if err != nil {

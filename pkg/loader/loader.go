@@ -135,6 +135,36 @@ type job struct {
 	// archiveOnly: every feed comes from the raw archive; one it lacks
 	// is skipped, never asked of the upstream (paddock replay).
 	archiveOnly bool
+
+	// stats holds the archive's answer for each object the job looked up,
+	// so the reservation before a load and the load read it once.
+	stats map[string]statResult
+}
+
+type statResult struct {
+	e   *archive.Entry
+	err error
+}
+
+// stat is the archive's entry of host+path (archive.ErrNotArchived when it
+// has none), asked once per job; other errors are not kept.
+func (l *Loader) stat(ctx context.Context, host, path string) (*archive.Entry, error) {
+	j := jobFrom(ctx)
+	if j == nil {
+		return l.arc.Stat(ctx, host, path)
+	}
+	name := archive.Name(host, path)
+	if r, ok := j.stats[name]; ok {
+		return r.e, r.err
+	}
+	e, err := l.arc.Stat(ctx, host, path)
+	if err == nil || errors.Is(err, archive.ErrNotArchived) {
+		if j.stats == nil {
+			j.stats = map[string]statResult{}
+		}
+		j.stats[name] = statResult{e, err}
+	}
+	return e, err
 }
 
 type jobKey struct{}
@@ -151,7 +181,7 @@ func jobFrom(ctx context.Context) *job {
 func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, refetch bool, r route, ended time.Time) (streams.Feed, error) {
 	feed := streams.Feed{Name: name, Host: host, Path: path}
 	if !refetch || j.archiveOnly {
-		e, err := l.arc.Stat(ctx, host, path)
+		e, err := l.stat(ctx, host, path)
 		switch {
 		case err == nil && (j.archiveOnly || l.usable(e, ended)):
 			j.hits++
@@ -380,7 +410,7 @@ func (l *Loader) needsCall(ctx context.Context, host, path string, refetch bool,
 	if refetch {
 		return true
 	}
-	e, err := l.arc.Stat(ctx, host, path)
+	e, err := l.stat(ctx, host, path)
 	return err != nil || !l.usable(e, ended)
 }
 
