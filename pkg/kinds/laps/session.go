@@ -91,11 +91,11 @@ func (s *session) warn(format string, args ...any) {
 // Derive computes FastF1's Laps table for one session from its raw feeds.
 // Optional feeds that are nil are treated as FastF1 treats an unavailable
 // feed (the dependent step is skipped and a warning recorded). It returns
-// an error when TimingData is absent, and when any feed given has a line
-// that does not decode (a *livetiming.FormatError naming the feed and the
-// line): laps are derived from whole feeds or not at all.
+// an error when TimingData is absent (nil), and when any feed given has a
+// line that does not decode, or is empty (a *livetiming.FormatError naming
+// the feed and the line): laps are derived from whole feeds or not at all.
 func Derive(in Input) (*Result, error) {
-	if len(in.TimingData) == 0 {
+	if in.TimingData == nil {
 		return nil, fmt.Errorf("laps: derive %d %s: no TimingData", in.Year, in.Session)
 	}
 	stage, err := timingStage(in.TimingData)
