@@ -50,8 +50,8 @@ func physicalLines(body []byte) int {
 	return n
 }
 
-// FuzzDecodersAgree: Decode, Whole and the Scanner (inline and with workers)
-// agree on any body, plain or compressed.
+// FuzzDecodersAgree: Decode, Whole, Walk and the Scanner (inline and with
+// workers) agree on any body, plain or compressed.
 func FuzzDecodersAgree(f *testing.F) {
 	for _, b := range fuzzseed.Streams(f, "*/static/*/*/*/*.jsonStream") {
 		f.Add(b, false)
@@ -96,6 +96,18 @@ func FuzzDecodersAgree(f *testing.F) {
 			if !strings.Contains(werr.Error(), feed) {
 				t.Fatalf("Whole's error %q does not name the feed", werr)
 			}
+		}
+
+		// Walk, with a walker that parses each payload strictly: Whole's
+		// lines, or Whole's error.
+		var walked []Line
+		aerr := Walk(feed, body, walkJSON(&walked))
+		if werr != nil {
+			if aerr == nil || aerr.Error() != werr.Error() {
+				t.Fatalf("Walk err = %v; Whole err = %v", aerr, werr)
+			}
+		} else if aerr != nil || !slices.EqualFunc(walked, w.Lines, sameLine) {
+			t.Fatalf("Walk = %d lines, %v; Whole took %d lines", len(walked), aerr, len(w.Lines))
 		}
 
 		// The Scanner: Whole's lines, numbered, or an error on its line.
