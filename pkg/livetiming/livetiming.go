@@ -227,14 +227,21 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 		return nil, &FormatError{Reason: "empty body"}
 	}
 	s := &Stream{Lines: make([]Line, 0, bytes.Count(body, []byte{'\n'})+1)}
-	eachLine(body, compressed, true, func(lineNo int, ln Line, reason string) bool {
-		if reason != "" {
-			s.Skipped = append(s.Skipped, LineError{Line: lineNo, Reason: reason})
-		} else {
-			s.Lines = append(s.Lines, ln)
+	var inflater inflater
+	lineNo := 0
+	for len(body) > 0 {
+		lineNo++
+		raw, unterminated := nextLine(&body)
+		if len(bytes.TrimSpace(raw)) == 0 {
+			continue
 		}
-		return true
-	})
+		ln, reason := decodeLine(raw, compressed, true, &inflater)
+		if reason != "" {
+			s.Skipped = append(s.Skipped, LineError{Line: lineNo, Reason: atEnd(reason, unterminated)})
+			continue
+		}
+		s.Lines = append(s.Lines, ln)
+	}
 	if len(s.Lines) == 0 {
 		if len(s.Skipped) == 0 {
 			return nil, &FormatError{Reason: "no lines (only blank lines)"}
@@ -246,6 +253,26 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 		}
 	}
 	return s, nil
+}
+
+// nextLine cuts the next line off *body, without its line end (CRLF or
+// LF); unterminated reports that it is the body's last text, without one.
+func nextLine(body *[]byte) (raw []byte, unterminated bool) {
+	if i := bytes.IndexByte(*body, '\n'); i >= 0 {
+		raw, *body = (*body)[:i], (*body)[i+1:]
+	} else {
+		raw, *body, unterminated = *body, nil, true
+	}
+	return bytes.TrimSuffix(raw, []byte{'\r'}), unterminated
+}
+
+// atEnd says of the reason a line failed that it is the body's last,
+// unterminated line, unless the reason already says it is truncated.
+func atEnd(reason string, unterminated bool) string {
+	if unterminated && !strings.Contains(reason, "truncated") {
+		return "truncated (the body ends in this line, without a line end): " + reason
+	}
+	return reason
 }
 
 // Walk decodes the body of the feed named feed (compressed when
@@ -261,70 +288,39 @@ func Decode(body []byte, compressed bool) (*Stream, error) {
 // valid only during its call of walk. Blank lines are skipped: count them
 // with [BlankLines].
 func Walk(feed string, body []byte, walk func(Line) error) error {
-	body = bytes.TrimPrefix(body, utf8BOM)
-	if len(body) == 0 {
+	all := bytes.TrimPrefix(body, utf8BOM)
+	if len(all) == 0 {
 		return &FormatError{Feed: feed, Reason: "empty body"}
 	}
-	var fail *FormatError
-	lines := 0
-	eachLine(body, IsCompressed(feed), false, func(lineNo int, ln Line, reason string) bool {
+	compressed := IsCompressed(feed)
+	var inflater inflater
+	lines, lineNo := 0, 0
+	for rest := all; len(rest) > 0; {
+		lineNo++
+		raw, unterminated := nextLine(&rest)
+		if len(bytes.TrimSpace(raw)) == 0 {
+			continue
+		}
+		ln, reason := decodeLine(raw, compressed, false, &inflater)
 		if reason == "" {
 			if err := walk(ln); err != nil {
 				reason = err.Error()
-				if lineNo == bytes.Count(body, []byte{'\n'})+1 && !strings.Contains(reason, "truncated") {
-					reason = "truncated (the body ends in this line, without a line end): " + reason
-				}
 			}
 		}
 		if reason != "" {
-			fail = &FormatError{Feed: feed, Line: lineNo, Reason: reason}
-			return false
+			// Errors as Whole words them (it also counts the other bad
+			// lines), unless only walk finds the line unusable.
+			if _, err := Whole(feed, body); err != nil {
+				return err
+			}
+			return &FormatError{Feed: feed, Line: lineNo, Reason: atEnd(reason, unterminated)}
 		}
 		lines++
-		return true
-	})
-	if fail != nil {
-		// Errors as Whole words them (it also counts the other bad lines),
-		// unless only walk finds the line unusable.
-		if _, err := Whole(feed, body); err != nil {
-			return err
-		}
-		return fail
 	}
 	if lines == 0 {
 		return &FormatError{Feed: feed, Reason: "no lines (only blank lines)"}
 	}
 	return nil
-}
-
-// eachLine splits body (its BOM removed) into lines and calls fn for each
-// non-blank one with its 1-based number and the decoded line, or the reason
-// it does not decode; fn returns false to stop. validate checks that each
-// payload is JSON.
-func eachLine(body []byte, compressed, validate bool, fn func(lineNo int, ln Line, reason string) bool) {
-	var inflater inflater
-	lineNo := 0
-	for len(body) > 0 {
-		lineNo++
-		var raw []byte
-		unterminated := false
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			raw, body = body[:i], body[i+1:]
-		} else {
-			raw, body, unterminated = body, nil, true
-		}
-		raw = bytes.TrimSuffix(raw, []byte{'\r'})
-		if len(bytes.TrimSpace(raw)) == 0 {
-			continue
-		}
-		ln, reason := decodeLine(raw, compressed, validate, &inflater)
-		if reason != "" && unterminated && !strings.Contains(reason, "truncated") {
-			reason = "truncated (the body ends in this line, without a line end): " + reason
-		}
-		if !fn(lineNo, ln, reason) {
-			return
-		}
-	}
 }
 
 // decodeLine decodes one non-blank line; a non-empty reason means failure.
