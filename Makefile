@@ -71,7 +71,7 @@ demo: build
 ## bench: end-to-end import of every shipped session, and the parsers
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/stack/
-	go test -run '^$$' -bench . -benchmem ./pkg/livetiming/ ./pkg/weather/ ./pkg/laps/ ./pkg/governor/
+	go test -run '^$$' -bench . -benchmem ./pkg/livetiming/ ./pkg/kinds/weather/ ./pkg/kinds/laps/ ./pkg/governor/
 
 ## chaos: the services as processes through random faults (kill -9, NATS
 ## restarts, a PostgreSQL outage), each trial checked against a clean run;
