@@ -174,33 +174,8 @@ func objectKeys(raw json.RawMessage) []string {
 	return keys
 }
 
-// str returns v as a string when it is one.
-func str(v any) (string, bool) {
-	s, ok := v.(string)
-	return s, ok
-}
-
 // num returns v as a number when it is a JSON number.
 func num(v any) (float64, bool) {
 	f, ok := v.(float64)
 	return f, ok
-}
-
-// get walks nested objects; nil when any step is missing or not an object.
-func get(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
-
-// truthyStr returns the string at v when it is a non-empty string (Python
-// truthiness of the value FastF1 tests).
-func truthyStr(v any) (string, bool) {
-	s, ok := v.(string)
-	return s, ok && s != ""
 }
