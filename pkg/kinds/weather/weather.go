@@ -82,7 +82,7 @@ const (
 // wrapping the *livetiming.FormatError, which names the line and why, when
 // the body is empty or any line does not decode: no sample is dropped.
 func Parse(body []byte) ([]Sample, error) {
-	var out []Sample
+	out := make([]Sample, 0, bytes.Count(body, []byte{'\n'})+1) // a sample a line
 	var p jsonwalk.Doc
 	err := livetiming.Walk(feedWeather, body, func(l livetiming.Line) error {
 		if smp, ok := sample(&p, l); ok {
