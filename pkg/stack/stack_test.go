@@ -3,7 +3,6 @@ package stack_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -24,9 +23,6 @@ import (
 	"github.com/paddock-f1/paddock/pkg/client"
 	"github.com/paddock-f1/paddock/pkg/f1"
 	"github.com/paddock-f1/paddock/pkg/governor"
-	"github.com/paddock-f1/paddock/pkg/kind"
-	"github.com/paddock-f1/paddock/pkg/kinds"
-	"github.com/paddock-f1/paddock/pkg/kinds/circuit"
 	"github.com/paddock-f1/paddock/pkg/kinds/weather"
 	"github.com/paddock-f1/paddock/pkg/stack"
 	"github.com/paddock-f1/paddock/pkg/testenv"
@@ -358,28 +354,7 @@ func TestRedeliveredManifestGivesSameRows(t *testing.T) {
 	ctx := context.Background()
 	key := f1.Key(2019, 14, "Qualifying")
 	importRun(t, st, streams.PlanCommand{Year: 2019, Round: round(14), Session: "Q"})
-	snapshot := func() map[string]string {
-		out := map[string]string{}
-		for _, k := range kinds.All() {
-			for _, e := range k.Spec().Exports {
-				if e.Lap {
-					continue // derived from the stored samples and laps compared here
-				}
-				ek := key
-				if e.PerEvent {
-					ek = key.Event()
-				}
-				var b strings.Builder
-				n, err := e.Write(ctx, st.Pool, kind.Query{SessionKey: ek}, &b)
-				if err != nil && !errors.Is(err, circuit.ErrNoLayout) { // Monza 2019's layout is not recorded
-					t.Fatalf("export %s: %v", e.Name, err)
-				}
-				out[e.Name] = fmt.Sprintf("%d rows %x", n, sha256.Sum256([]byte(b.String())))
-			}
-		}
-		return out
-	}
-	want := snapshot()
+	want := exports(t, st, key)
 	if want["laps"] == "" || strings.HasPrefix(want["laps"], "0 rows") {
 		t.Fatalf("nothing imported: %v", want)
 	}
@@ -422,7 +397,7 @@ func TestRedeliveredManifestGivesSameRows(t *testing.T) {
 			seen[e.RunID]++
 		}
 	}
-	got := snapshot()
+	got := exports(t, st, key)
 	for name, w := range want {
 		if got[name] != w {
 			t.Errorf("%s after two redeliveries: %s, before: %s", name, got[name], w)
