@@ -64,24 +64,6 @@ func TestDifferentLimitsNeverOverrunTheFirst(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLaterProcessWarnsAndUsesTheLedgers: the first governor's limits
 // (calls, window and minimum interval) are the ledger's; a second one
 // configured otherwise logs both and uses the ledger's, without
@@ -94,7 +76,7 @@ func TestLaterProcessWarnsAndUsesTheLedgers(t *testing.T) {
 	if _, err := governor.New(ctx, js, first, nil); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testenv.Output
 	second := governor.Config{Window: time.Hour, Limits: map[string]governor.Limit{host: {PerWindow: 8}},
 		Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	g, err := governor.New(ctx, js, second, nil)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +20,7 @@ func TestServiceStartedDuringAPostgreSQLOutageWaitsForIt(t *testing.T) {
 	pg := testenv.NewOutage(t, d.db)
 	pg.Cut()
 	addr := freeAddr(t)
-	var log syncBuffer
+	var log testenv.Output
 	x := exec.Command(filepath.Join(d.bin, "extract-weather"))
 	x.Env = append(append([]string(nil), d.env...), "PADDOCK_HTTP_ADDR="+addr, "DATABASE_URL="+pg.URL(d.db), "PADDOCK_LOG_LEVEL=info")
 	x.Stdout, x.Stderr = &log, &log
@@ -57,22 +55,4 @@ func TestServiceStartedDuringAPostgreSQLOutageWaitsForIt(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// syncBuffer is a bytes.Buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

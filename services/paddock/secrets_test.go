@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -301,31 +300,11 @@ func runForLeaks(t *testing.T, bin string, base []string, r leakRun) string {
 	return stopForLeaks(t, cmd, out)
 }
 
-// lockedBuffer is a bytes.Buffer a process writes while the test reads.
-type lockedBuffer struct {
-	mu  chan struct{}
-	buf bytes.Buffer
-}
-
-func newLockedBuffer() *lockedBuffer { return &lockedBuffer{mu: make(chan struct{}, 1)} }
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.buf.String()
-}
-
-func startForLeaks(t *testing.T, bin string, base []string, r leakRun) (*exec.Cmd, *lockedBuffer) {
+func startForLeaks(t *testing.T, bin string, base []string, r leakRun) (*exec.Cmd, *testenv.Output) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, r.bin), r.args...)
 	cmd.Env = append(append([]string(nil), base...), r.env...)
-	out := newLockedBuffer()
+	out := &testenv.Output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -340,7 +319,7 @@ func startForLeaks(t *testing.T, bin string, base []string, r leakRun) (*exec.Cm
 }
 
 // stopForLeaks sends SIGTERM and returns the output once the process ended.
-func stopForLeaks(t *testing.T, cmd *exec.Cmd, out *lockedBuffer) string {
+func stopForLeaks(t *testing.T, cmd *exec.Cmd, out *testenv.Output) string {
 	t.Helper()
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
