@@ -228,7 +228,7 @@ func follow(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, f *planF
 	sum, err := w.Follow(fctx, cmd.RunID, func(ev client.Event) {
 		switch {
 		case ev.Planned != nil:
-			wd.planned()
+			wd.stop()
 			if ev.Planned.Report == nil {
 				return // refused: Follow returns the refusal
 			}
@@ -302,8 +302,6 @@ func (wd *planWatchdog) news() {
 		wd.timer.Reset(wd.timeout)
 	}
 }
-
-func (wd *planWatchdog) planned() { wd.stop() }
 
 func (wd *planWatchdog) stop() {
 	wd.mu.Lock()
