@@ -283,6 +283,10 @@ func (w jolpicaWhen) utc() (time.Time, error) {
 	return time.Parse(time.RFC3339, w.Date+"T"+w.Time)
 }
 
+// firstChampionship is the first season of the championship: a season
+// before it is not a season.
+const firstChampionship = 1950
+
 // ParseJolpica parses Jolpica's season list (/ergast/f1/{year}.json). Times
 // are UTC; sessions given with a date only start at midnight UTC. Local
 // offsets are unknown (GMTOffset 0), so derived paths use UTC dates, as FastF1
@@ -299,7 +303,7 @@ func ParseJolpica(body []byte) (*Season, error) {
 	}
 	rt := j.MRData.RaceTable
 	year, err := strconv.Atoi(rt.Season)
-	if err != nil {
+	if err != nil || year < firstChampionship {
 		return fail(fmt.Errorf("bad season %q", rt.Season))
 	}
 	season := &Season{Year: year, Sources: []string{upstream.Jolpica}}

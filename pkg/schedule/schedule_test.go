@@ -514,3 +514,17 @@ func sameWeekend(e Event, other *Season) (Event, bool) {
 }
 
 func dateOnly(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 }
+
+// TestJolpicaSeasonBeforeTheChampionshipIsRefused: a season number that is
+// no championship year (found by FuzzParseJolpica: "0") is a ParseError,
+// not a season without a year.
+func TestJolpicaSeasonBeforeTheChampionshipIsRefused(t *testing.T) {
+	for _, season := range []string{"0", "-3", "1949"} {
+		body := []byte(`{"MRData":{"RaceTable":{"season":"` + season + `","Races":[{"round":"1","raceName":"X","date":"2024-03-02"}]}}}`)
+		s, err := ParseJolpica(body)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Source != "Jolpica" {
+			t.Errorf("season %q: got %+v, %v; want a Jolpica ParseError", season, s, err)
+		}
+	}
+}
