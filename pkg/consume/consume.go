@@ -26,6 +26,13 @@ import (
 // least once.
 type Handler func(ctx context.Context, msg jetstream.Msg) error
 
+// BatchHandler applies consecutive messages of one worker at once, all or
+// none: nil acknowledges every one; an error hands them, in order, to the
+// Handler one at a time, which settles each as a single delivery would
+// (so a batch is only ever a faster way to the same outcome). It must be
+// idempotent, as Handler.
+type BatchHandler func(ctx context.Context, msgs []jetstream.Msg) error
+
 // RetryError asks for redelivery after After (the handler knows when,
 // e.g. an upstream's Retry-After).
 type RetryError struct {
@@ -78,6 +85,16 @@ type Options struct {
 	DeadLetters jetstream.JetStream
 	// Policy is how failures are retried and when they are given up.
 	Policy Policy
+	// Batch, when set, takes every message a worker has in hand (up to
+	// BatchSize, and what arrives within BatchLinger of the first) at
+	// once; see BatchHandler.
+	Batch BatchHandler
+	// BatchSize bounds a batch; 64 by default. It is also how many
+	// messages a worker pulls ahead.
+	BatchSize int
+	// BatchLinger is how long a worker waits for more messages once it
+	// has one; 1 ms by default.
+	BatchLinger time.Duration
 }
 
 // Run consumes c with h until ctx ends, then drains: messages in hand are
@@ -94,9 +111,19 @@ func Run(ctx context.Context, c jetstream.Consumer, h Handler, log *slog.Logger,
 			s.backoff.consumer = info.Name
 		}
 	}
+	pull := 1
+	if o.Batch != nil {
+		if o.BatchSize < 1 {
+			o.BatchSize = 64
+		}
+		if o.BatchLinger <= 0 {
+			o.BatchLinger = time.Millisecond
+		}
+		pull = o.BatchSize
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < o.Concurrency; i++ {
-		iter, err := c.Messages(jetstream.PullMaxMessages(1))
+		iter, err := c.Messages(jetstream.PullMaxMessages(pull))
 		if err != nil {
 			return fmt.Errorf("consume: %w", err)
 		}
@@ -126,7 +153,11 @@ func Run(ctx context.Context, c jetstream.Consumer, h Handler, log *slog.Logger,
 					}
 					continue
 				}
-				s.handle(ctx, msg, h)
+				if o.Batch == nil {
+					s.handle(ctx, msg, h)
+					continue
+				}
+				s.handleBatch(ctx, gather(iter, msg, o.BatchSize, o.BatchLinger), o.Batch, h)
 			}
 		}()
 	}
@@ -143,6 +174,63 @@ type settler struct {
 	log       *slog.Logger
 	heartbeat time.Duration
 	backoff   *backoffs
+}
+
+// gather returns first and the messages that follow it in iter, up to max,
+// waiting at most linger for each.
+func gather(iter jetstream.MessagesContext, first jetstream.Msg, max int, linger time.Duration) []jetstream.Msg {
+	msgs := []jetstream.Msg{first}
+	for len(msgs) < max {
+		msg, err := iter.Next(jetstream.NextMaxWait(linger))
+		if err != nil {
+			break // nothing more now (or the iterator closed: the caller sees it next)
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs
+}
+
+// handleBatch runs b on msgs and acknowledges them all, or, when b fails,
+// runs h on each in order and settles each on its own.
+func (s *settler) handleBatch(ctx context.Context, msgs []jetstream.Msg, b BatchHandler, h Handler) {
+	if len(msgs) == 1 {
+		s.handle(ctx, msgs[0], h)
+		return
+	}
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	if s.heartbeat > 0 {
+		go func() {
+			t := time.NewTicker(s.heartbeat)
+			defer t.Stop()
+			for {
+				select {
+				case <-hctx.Done():
+					return
+				case <-t.C:
+					for _, m := range msgs {
+						_ = m.InProgress()
+					}
+				}
+			}
+		}()
+	}
+	if err := safeBatch(hctx, msgs, b); err != nil {
+		s.log.Debug("batch failed, settling its messages one by one", "consumer", s.name, "messages", len(msgs), "err", err)
+		cancel()
+		for _, m := range msgs {
+			s.handle(ctx, m, h)
+		}
+		return
+	}
+	for _, m := range msgs {
+		if aerr := m.DoubleAck(hctx); aerr != nil {
+			s.log.Warn("consume: ack", "subject", m.Subject(), "err", aerr)
+		}
+		if md, err := m.Metadata(); err == nil {
+			s.backoff.done(hctx, md.Sequence.Stream)
+		}
+	}
 }
 
 // handle runs h on msg and settles the message.
@@ -228,6 +316,15 @@ func safe(ctx context.Context, msg jetstream.Msg, h Handler) (err error) {
 		}
 	}()
 	return h(ctx, msg)
+}
+
+func safeBatch(ctx context.Context, msgs []jetstream.Msg, b BatchHandler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+		}
+	}()
+	return b(ctx, msgs)
 }
 
 // panicError is a handler's recovered panic.

@@ -3,9 +3,11 @@ package consume_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,11 +59,18 @@ func newHarness(t *testing.T) *harness {
 // run consumes with h and p until the test ends.
 func (x *harness) run(t *testing.T, h consume.Handler, p consume.Policy) {
 	t.Helper()
+	x.runWith(t, h, consume.Options{Policy: p})
+}
+
+// runWith consumes with h and o (its name and dead letters set here)
+// until the test ends.
+func (x *harness) runWith(t *testing.T, h consume.Handler, o consume.Options) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	o.Name, o.DeadLetters = consumerName, x.js
 	go func() {
-		done <- consume.Run(ctx, x.cons, h, slog.New(slog.NewTextHandler(io.Discard, nil)),
-			consume.Options{Name: consumerName, DeadLetters: x.js, Policy: p})
+		done <- consume.Run(ctx, x.cons, h, slog.New(slog.NewTextHandler(io.Discard, nil)), o)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -239,4 +248,75 @@ func TestNothingIsTerminatedWithoutItsDeadLetter(t *testing.T) {
 	if d.Deliveries < 3 || !strings.Contains(d.Reason, "cannot be handled") {
 		t.Fatalf("dead letter %+v", d)
 	}
+}
+
+// TestBatchesAreAllOrNothingInOrder: a batch handler takes the messages a
+// worker has in hand at once, in stream order; when it fails, the same
+// messages go one by one to the handler, so the message that cannot be
+// handled is dead-lettered and every other is applied once, still in order.
+func TestBatchesAreAllOrNothingInOrder(t *testing.T) {
+	x := newHarness(t)
+	ctx := context.Background()
+	const n = 40
+	for i := range n {
+		body := fmt.Sprintf("m%02d", i)
+		if i == 25 {
+			body = "poison"
+		}
+		if _, err := x.js.Publish(ctx, "f1.session.loaded.2019.14.Q", []byte(body), jetstream.WithMsgID(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var applied []string // what either path applied, in order
+	var batches []int    // the size of every batch offered
+	x.runWith(t, func(ctx context.Context, msg jetstream.Msg) error {
+		if string(msg.Data()) == "poison" {
+			return consume.Permanent(errors.New("cannot be handled"))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		applied = append(applied, string(msg.Data()))
+		return nil
+	}, consume.Options{Batch: func(ctx context.Context, msgs []jetstream.Msg) error {
+		mu.Lock()
+		defer mu.Unlock()
+		batches = append(batches, len(msgs))
+		for _, m := range msgs {
+			if string(m.Data()) == "poison" {
+				return errors.New("one message of the batch cannot be applied")
+			}
+		}
+		for _, m := range msgs {
+			applied = append(applied, string(m.Data()))
+		}
+		return nil
+	}, BatchSize: 16, BatchLinger: 50 * time.Millisecond})
+	d := x.deadLetter(t)
+	x.settled(t)
+	mu.Lock()
+	defer mu.Unlock()
+	var want []string
+	for i := range n {
+		if i != 25 {
+			want = append(want, fmt.Sprintf("m%02d", i))
+		}
+	}
+	if strings.Join(applied, " ") != strings.Join(want, " ") {
+		t.Fatalf("applied %v, want every message but the poison once, in order", applied)
+	}
+	if string(d.Data) != "poison" || !strings.Contains(d.Reason, "cannot be handled") {
+		t.Fatalf("dead letter %q: %q", d.Data, d.Reason)
+	}
+	most := 0
+	for _, b := range batches {
+		if b > 16 {
+			t.Fatalf("a batch of %d messages: more than BatchSize", b)
+		}
+		most = max(most, b)
+	}
+	if most < 2 {
+		t.Fatalf("batches %v: 40 messages in hand were never offered together", batches)
+	}
+	t.Logf("batches offered: %v", batches)
 }

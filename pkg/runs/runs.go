@@ -63,7 +63,9 @@ func (a *Accountant) Fail(ctx context.Context, runID string, reason error) error
 }
 
 // Run consumes EVENTS until ctx ends. One worker keeps stream order, so a
-// load's cost is always counted before the outcomes it made possible.
+// load's cost is always counted before the outcomes it made possible; it
+// applies what it has in hand as one batch (HandleBatch), so a burst of
+// events costs one commit, not one each.
 func (a *Accountant) Run(ctx context.Context) error {
 	c, err := streams.Consumer(ctx, a.js, streams.RunsConsumer)
 	if err != nil {
@@ -72,7 +74,7 @@ func (a *Accountant) Run(ctx context.Context) error {
 	a.bound.Store(true)
 	defer a.bound.Store(false)
 	return consume.Run(ctx, c, a.handleInOrder, a.log, consume.Options{Concurrency: 1, Heartbeat: 20 * time.Second,
-		Name: streams.RunsConsumer, DeadLetters: a.js, Policy: a.retry})
+		Name: streams.RunsConsumer, DeadLetters: a.js, Policy: a.retry, Batch: a.HandleBatch})
 }
 
 // Ready is run accounting's readiness: its consumer is bound.
@@ -107,57 +109,123 @@ func (a *Accountant) handleInOrder(ctx context.Context, msg jetstream.Msg) error
 
 // Handle applies one EVENTS message.
 func (a *Accountant) Handle(ctx context.Context, msg jetstream.Msg) error {
-	subj := msg.Subject()
-	switch {
-	case strings.HasPrefix(subj, "f1.extracted.schedule."):
+	c, err := change(msg)
+	if err != nil || c.sql == "" {
+		return err
+	}
+	if _, err := a.pool.Exec(ctx, c.sql, c.args...); err != nil {
+		return fmt.Errorf("runs: %s: %w", c.what, err)
+	}
+	if c.completes == "" {
 		return nil
-	case strings.HasPrefix(subj, "f1.extracted."):
-		var e streams.Extraction
-		if err := streams.Decode(msg.Data(), &e); err != nil {
-			return consume.Permanent(err)
+	}
+	return a.maybeComplete(ctx, c.completes)
+}
+
+// HandleBatch applies consecutive EVENTS messages in one implicit
+// transaction (one round trip, one commit), in their stream order, then
+// completes the runs their outcomes may have finished. Any error leaves
+// nothing applied; the messages are then handled one by one (consume).
+func (a *Accountant) HandleBatch(ctx context.Context, msgs []jetstream.Msg) error {
+	var b pgx.Batch
+	var what []string
+	var runs []string
+	seen := map[string]bool{}
+	for _, msg := range msgs {
+		c, err := change(msg)
+		if err != nil {
+			return err
 		}
-		if e.RunID == "" {
-			return nil // a replay outside any run
+		if c.sql == "" {
+			continue
 		}
-		// The runs that follow this one for the session take the outcome
-		// too (their completion reads it through followJoin as well, for
-		// an outcome that came before they followed).
-		if _, err := a.pool.Exec(ctx, `UPDATE run_items SET status=$6, rows=$7, reason=$8, skipped_lines=$9
-			WHERE (run_id=$1 OR follows=$1) AND year=$2 AND round=$3 AND session=$4 AND kind=$5`,
-			e.RunID, e.Year, e.Round, e.Session, e.Kind, e.Status, e.Rows, e.Reason, e.SkippedLines); err != nil {
-			return fmt.Errorf("runs: outcome: %w", err)
+		b.Queue(c.sql, c.args...)
+		what = append(what, c.what)
+		if c.completes != "" && !seen[c.completes] {
+			seen[c.completes] = true
+			runs = append(runs, c.completes)
 		}
-		return a.maybeComplete(ctx, e.RunID)
-	case strings.HasSuffix(subj, "."+streams.RunCall):
-		var c streams.Call
-		if err := streams.Decode(msg.Data(), &c); err != nil {
-			return consume.Permanent(err)
+	}
+	if b.Len() > 0 {
+		br := a.pool.SendBatch(ctx, &b)
+		for _, w := range what {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return fmt.Errorf("runs: %s: %w", w, err)
+			}
 		}
-		return a.count(ctx, c.RunID, fmt.Sprintf("call:%s.%d", c.Subject, c.Seq), 1, 0, 0)
-	case strings.HasSuffix(subj, "."+streams.RunPaused):
-		var p streams.Paused
-		if err := streams.Decode(msg.Data(), &p); err != nil {
-			return consume.Permanent(err)
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("runs: apply %d messages: %w", len(what), err)
 		}
-		return a.count(ctx, p.RunID, fmt.Sprintf("pause:%s:%d:%s", p.Host, p.Until.UnixMilli(), p.Reason), 0, 0, 1)
-	case strings.HasSuffix(subj, "."+streams.RunLoad):
-		var l streams.LoadCost
-		if err := streams.Decode(msg.Data(), &l); err != nil {
-			return consume.Permanent(err)
+	}
+	for _, run := range runs {
+		if err := a.maybeComplete(ctx, run); err != nil {
+			return err
 		}
-		return a.count(ctx, l.RunID, "load:"+l.Subject, 0, l.ArchiveHits, 0)
 	}
 	return nil
 }
 
-// count records one cost entry of a run, once (redeliveries change nothing).
-func (a *Accountant) count(ctx context.Context, runID, key string, calls, hits, pauses int) error {
-	if _, err := a.pool.Exec(ctx, `INSERT INTO run_loads (run_id, subject, calls, archive_hits, pauses)
-		SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1) ON CONFLICT DO NOTHING`,
-		runID, key, calls, hits, pauses); err != nil {
-		return fmt.Errorf("runs: count %s of %s: %w", key, runID, err)
+// A delta is what one EVENTS message changes in the accounts: one
+// idempotent statement (none for a message accounting ignores), and the
+// run whose completion it may bring.
+type delta struct {
+	what      string
+	sql       string
+	args      []any
+	completes string
+}
+
+// change reads msg into its delta; a message that cannot be decoded is a
+// permanent error.
+func change(msg jetstream.Msg) (delta, error) {
+	subj := msg.Subject()
+	switch {
+	case strings.HasPrefix(subj, "f1.extracted.schedule."):
+		return delta{}, nil
+	case strings.HasPrefix(subj, "f1.extracted."):
+		var e streams.Extraction
+		if err := streams.Decode(msg.Data(), &e); err != nil {
+			return delta{}, consume.Permanent(err)
+		}
+		if e.RunID == "" {
+			return delta{}, nil // a replay outside any run
+		}
+		// The runs that follow this one for the session take the outcome
+		// too (their completion reads it through followJoin as well, for
+		// an outcome that came before they followed).
+		return delta{what: "outcome", completes: e.RunID,
+			sql: `UPDATE run_items SET status=$6, rows=$7, reason=$8, skipped_lines=$9
+			WHERE (run_id=$1 OR follows=$1) AND year=$2 AND round=$3 AND session=$4 AND kind=$5`,
+			args: []any{e.RunID, e.Year, e.Round, e.Session, e.Kind, e.Status, e.Rows, e.Reason, e.SkippedLines}}, nil
+	case strings.HasSuffix(subj, "."+streams.RunCall):
+		var c streams.Call
+		if err := streams.Decode(msg.Data(), &c); err != nil {
+			return delta{}, consume.Permanent(err)
+		}
+		return count(c.RunID, fmt.Sprintf("call:%s.%d", c.Subject, c.Seq), 1, 0, 0), nil
+	case strings.HasSuffix(subj, "."+streams.RunPaused):
+		var p streams.Paused
+		if err := streams.Decode(msg.Data(), &p); err != nil {
+			return delta{}, consume.Permanent(err)
+		}
+		return count(p.RunID, fmt.Sprintf("pause:%s:%d:%s", p.Host, p.Until.UnixMilli(), p.Reason), 0, 0, 1), nil
+	case strings.HasSuffix(subj, "."+streams.RunLoad):
+		var l streams.LoadCost
+		if err := streams.Decode(msg.Data(), &l); err != nil {
+			return delta{}, consume.Permanent(err)
+		}
+		return count(l.RunID, "load:"+l.Subject, 0, l.ArchiveHits, 0), nil
 	}
-	return nil
+	return delta{}, nil
+}
+
+// count records one cost entry of a run, once (redeliveries change nothing).
+func count(runID, key string, calls, hits, pauses int) delta {
+	return delta{what: fmt.Sprintf("count %s of %s", key, runID),
+		sql: `INSERT INTO run_loads (run_id, subject, calls, archive_hits, pauses)
+		SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1) ON CONFLICT DO NOTHING`,
+		args: []any{runID, key, calls, hits, pauses}}
 }
 
 // followJoin joins a run's items (i) to the items they follow (o): an
