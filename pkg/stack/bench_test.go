@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +31,9 @@ var recordedYears = []int{2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026}
 // their ratio, upstream calls per session and the process's peak RSS.
 func BenchmarkImportEverything(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Measured as the paddock command runs it: with its memory limit.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	stack.LimitMemory()
 	var sessions, calls, withData int
 	var cold, warm time.Duration
 	for i := 0; i < b.N; i++ {
@@ -75,7 +79,7 @@ func BenchmarkImportEverything(b *testing.B) {
 	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
 
-func benchRun(b *testing.B, st *stack.Stack, cmd streams.PlanCommand) *streams.Summary {
+func benchRun(b testing.TB, st *stack.Stack, cmd streams.PlanCommand) *streams.Summary {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	w, err := client.NewWatch(ctx, st.JS)

@@ -19,11 +19,13 @@ import (
 	"syscall"
 
 	"github.com/paddock-f1/paddock/pkg/secret"
+	"github.com/paddock-f1/paddock/pkg/stack"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stack.LimitMemory() // most commands run the whole pipeline in this process
 	err := run(ctx, os.Args[1:], os.Stdout)
 	var exit *exitError
 	switch {
