@@ -98,10 +98,21 @@ const chunkSize = 128 << 10
 // Put archives a definitive upstream answer. Putting a body identical to
 // the archived one changes nothing and returns the existing entry.
 func (a *Archive) Put(ctx context.Context, host, path string, status int, origin string, body []byte) (*Entry, error) {
+	old, err := a.stat(ctx, Name(host, path))
+	if err != nil && !errors.Is(err, ErrNotArchived) {
+		old = nil // unknown: write it
+	}
+	return a.Replace(ctx, host, path, status, origin, body, old)
+}
+
+// Replace is Put for a caller that has just looked the answer up: old is
+// what Stat returned (nil when it was not archived), so the archive is
+// not asked again. A body identical to old changes nothing.
+func (a *Archive) Replace(ctx context.Context, host, path string, status int, origin string, body []byte, old *Entry) (*Entry, error) {
 	name := Name(host, path)
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:])
-	if old, err := a.stat(ctx, name); err == nil && old.SHA256 == digest && old.Status == status {
+	if old != nil && old.SHA256 == digest && old.Status == status {
 		return old, nil
 	}
 	meta := jetstream.ObjectMeta{

@@ -109,6 +109,7 @@ type Governor struct {
 	limiters map[string]*rate.Limiter
 	ledgers  map[string]jetstream.Stream // nil: an unlimited host without a ledger
 	limits   map[string]HostLimit        // as the ledgers have them
+	observed map[string]time.Time        // when each ledger was last read (observe)
 }
 
 // New binds the governor to JetStream, creating each configured host's
@@ -137,7 +138,8 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config, onPause func(c
 		return nil, fmt.Errorf("governor: pause bucket: %w", err)
 	}
 	g := &Governor{js: js, cfg: cfg, pauses: kv, onPause: onPause,
-		limiters: map[string]*rate.Limiter{}, ledgers: map[string]jetstream.Stream{}, limits: map[string]HostLimit{}}
+		limiters: map[string]*rate.Limiter{}, ledgers: map[string]jetstream.Stream{}, limits: map[string]HostLimit{},
+		observed: map[string]time.Time{}}
 	for host := range cfg.Limits {
 		if _, err := g.ledger(ctx, host); err != nil {
 			return nil, err
@@ -368,10 +370,24 @@ func (g *Governor) Acquire(ctx context.Context, host string) error {
 	}
 }
 
+// observeEvery is how often a host's ledger is read after a call: a
+// limit rewritten by 'paddock quota --set' is picked up within it (the
+// ledger itself enforces its window at once).
+const observeEvery = time.Second
+
 // observe sets the quota gauges of host from its ledger and picks up
-// limits rewritten since (best effort: a ledger that cannot be read
-// leaves them as they were).
+// limits rewritten since, at most every observeEvery (best effort: a
+// ledger that cannot be read leaves them as they were).
 func (g *Governor) observe(ctx context.Context, host string, s jetstream.Stream) {
+	g.mu.Lock()
+	due := time.Since(g.observed[host]) >= observeEvery
+	if due {
+		g.observed[host] = time.Now()
+	}
+	g.mu.Unlock()
+	if !due {
+		return
+	}
 	info, err := s.Info(ctx)
 	if err != nil {
 		return

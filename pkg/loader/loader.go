@@ -50,6 +50,7 @@ type Governor interface {
 type Archive interface {
 	Stat(ctx context.Context, host, path string) (*archive.Entry, error)
 	Put(ctx context.Context, host, path string, status int, origin string, body []byte) (*archive.Entry, error)
+	Replace(ctx context.Context, host, path string, status int, origin string, body []byte, old *archive.Entry) (*archive.Entry, error)
 	Get(ctx context.Context, name, sha256 string) ([]byte, *archive.Entry, error)
 }
 
@@ -167,6 +168,15 @@ func (l *Loader) stat(ctx context.Context, host, path string) (*archive.Entry, e
 	return e, err
 }
 
+// put archives an upstream answer, telling the archive what the job's
+// lookup found so it is not asked again.
+func (l *Loader) put(ctx context.Context, j *job, host, path string, resp *upstream.Response) (*archive.Entry, error) {
+	if r, ok := j.stats[archive.Name(host, path)]; ok {
+		return l.arc.Replace(ctx, host, path, resp.Status, resp.Origin, resp.Body, r.e)
+	}
+	return l.arc.Put(ctx, host, path, resp.Status, resp.Origin, resp.Body)
+}
+
 type jobKey struct{}
 
 func jobFrom(ctx context.Context) *job {
@@ -224,7 +234,7 @@ func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, ref
 		feed.Error = err.Error()
 		return feed, nil
 	}
-	e, err := l.arc.Put(ctx, host, path, resp.Status, resp.Origin, resp.Body)
+	e, err := l.put(ctx, j, host, path, resp)
 	if err != nil {
 		return feed, consume.Retry(5*time.Second, err)
 	}
