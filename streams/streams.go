@@ -121,8 +121,13 @@ func Apply(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	return applyDeadLetters(ctx, js, replicas)
 }
 
+// LoaderInFlight is how many gaps the loader holds at once. Its requests
+// go through one rate governor whatever the number, so this overlaps the
+// waits of several loads without asking the upstream any faster.
+const LoaderInFlight = 4
+
 // ConsumerConfig returns the durable consumer configuration of name on
-// its stream. The loader takes one gap at a time; extractors may run many
+// its stream. The loader takes LoaderInFlight gaps at once; extractors may run many
 // instances bound to the same durable. No consumer has a MaxDeliver: the
 // server never drops a message; the handler's retry policy (package
 // consume) decides when one is given up, and dead-letters it.
@@ -135,7 +140,7 @@ func ConsumerConfig(name string) (stream string, cfg jetstream.ConsumerConfig) {
 	}
 	switch name {
 	case LoaderConsumer:
-		cfg.MaxAckPending = 1
+		cfg.MaxAckPending = LoaderInFlight
 		cfg.AckWait = time.Minute // heartbeats keep a long load alive; a dead loader's gap returns in a minute
 		return Gaps, cfg
 	case ScheduleConsumer:

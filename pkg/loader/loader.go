@@ -1,5 +1,5 @@
-// Package loader is paddock's single loader: it takes one gap at a time
-// from GAPS, fetches the feeds the gap's kinds need (the raw archive
+// Package loader is paddock's single loader: it takes gaps from GAPS (a
+// few at once, under one rate governor), fetches the feeds the gap's kinds need (the raw archive
 // first, the upstream only for what the archive lacks), archives every
 // definitive answer, and publishes a small manifest on LOADED for the
 // extractors, plus the load's upstream cost on EVENTS for run accounting.
@@ -20,6 +20,7 @@ import (
 	"github.com/paddock-f1/paddock/pkg/metrics"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/consume"
@@ -76,6 +77,7 @@ type Loader struct {
 	log     *slog.Logger
 	now     func() time.Time
 	ackWait time.Duration
+	asking  singleflight.Group // upstream requests in flight, by archive name
 }
 
 // New returns a loader. ackWait is how long a gap may go without a
@@ -85,7 +87,10 @@ func New(js jetstream.JetStream, arc Archive, up Fetcher, gov Governor, ackWait 
 	return &Loader{js: js, arc: arc, up: up, gov: gov, log: log, now: time.Now, ackWait: ackWait}
 }
 
-// Run consumes GAPS until ctx ends, one gap at a time.
+// Run consumes GAPS until ctx ends, streams.LoaderInFlight gaps at once:
+// the governor paces their requests, so more gaps in hand overlap the
+// waits of each (the archive, JetStream, the upstream's answers) without
+// asking the upstream any faster.
 func (l *Loader) Run(ctx context.Context) error {
 	stream, cfg := streams.ConsumerConfig(streams.LoaderConsumer)
 	if l.ackWait > 0 {
@@ -97,7 +102,7 @@ func (l *Loader) Run(ctx context.Context) error {
 	}
 	l.bound.Store(true)
 	defer l.bound.Store(false)
-	return consume.Run(ctx, c, l.Handle, l.log, consume.Options{Concurrency: 1, Heartbeat: cfg.AckWait / 3,
+	return consume.Run(ctx, c, l.Handle, l.log, consume.Options{Concurrency: streams.LoaderInFlight, Heartbeat: cfg.AckWait / 3,
 		Name: streams.LoaderConsumer, DeadLetters: l.js})
 }
 
@@ -206,6 +211,30 @@ func (l *Loader) fetch(ctx context.Context, j *job, name, host, path string, ref
 		feed.Error = name + " " + notArchived
 		return feed, nil
 	}
+	// Gaps load side by side: one that needs what another is asking the
+	// upstream for right now (a weekend's circuit layout) waits for that
+	// answer instead of asking again.
+	asked := false
+	v, err, _ := l.asking.Do(archive.Name(host, path), func() (any, error) {
+		asked = true
+		return l.ask(ctx, j, feed, host, path, r)
+	})
+	if !asked {
+		if err != nil {
+			return feed, err
+		}
+		j.hits++ // the other gap's answer, archived
+		metrics.ArchiveHits.Inc()
+		f := v.(streams.Feed)
+		f.Name = name
+		return f, nil
+	}
+	return v.(streams.Feed), err
+}
+
+// ask asks the upstream for host+path and archives the answer; the
+// requests it made count in j.
+func (l *Loader) ask(ctx context.Context, j *job, feed streams.Feed, host, path string, r route) (streams.Feed, error) {
 	resp, err := l.get(ctx, host, path, r)
 	if resp != nil {
 		j.calls += resp.Calls

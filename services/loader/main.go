@@ -1,6 +1,7 @@
-// Command loader is paddock's single loader: it takes gaps one at a time,
-// fetches the feeds they need (the raw archive first) and publishes the
-// loaded manifests. Run exactly one: the upstream quota is global.
+// Command loader is paddock's single loader: it takes gaps (a few at once,
+// every request through one rate governor), fetches the feeds they need
+// (the raw archive first) and publishes the loaded manifests. Run exactly
+// one: the upstream quota is global.
 //
 // Configuration (environment): NATS_URL, PADDOCK_HTTP_ADDR (default
 // :8082), the upstream's PADDOCK_LIVETIMING_URL, PADDOCK_MIRROR_URL,
