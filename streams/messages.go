@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -318,19 +319,41 @@ func Encode(v any) []byte {
 
 // Decode unmarshals a message and checks its schema version.
 func Decode(data []byte, v any) error {
-	var head struct {
-		V int `json:"v"`
+	err := json.Unmarshal(data, v)
+	version, ok := versionOf(v)
+	if err != nil || !ok {
+		// Read the version alone: a newer message that does not decode
+		// into this build's type says so rather than how it failed.
+		var head struct {
+			V int `json:"v"`
+		}
+		herr := json.Unmarshal(data, &head)
+		if herr != nil && err == nil {
+			err = herr
+		}
+		version = head.V
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("streams: decode %T: %w", v, err)
+	if version > SchemaVersion {
+		return fmt.Errorf("streams: %T has schema version %d, this build knows %d: upgrade paddock", v, version, SchemaVersion)
 	}
-	if head.V > SchemaVersion {
-		return fmt.Errorf("streams: %T has schema version %d, this build knows %d: upgrade paddock", v, head.V, SchemaVersion)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
+	if err != nil {
 		return fmt.Errorf("streams: decode %T: %w", v, err)
 	}
 	return nil
+}
+
+// versionOf reads the schema version a message decoded into v carries:
+// its int field V, which every message type has.
+func versionOf(v any) (int, bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return 0, false
+	}
+	f := rv.Elem().FieldByName("V")
+	if !f.IsValid() || f.Kind() != reflect.Int {
+		return 0, false
+	}
+	return int(f.Int()), true
 }
 
 // MsgID derives a Nats-Msg-Id from the given parts.
