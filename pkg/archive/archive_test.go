@@ -7,33 +7,15 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/paddock-f1/paddock/pkg/archive"
-	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/streams"
 )
 
 func openArchive(t *testing.T) *archive.Archive {
 	t.Helper()
-	srv, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect("archive-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testenv.JetStream(t)
 	ctx := context.Background()
-	if err := streams.Apply(ctx, js, 0); err != nil {
-		t.Fatal(err)
-	}
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		t.Fatal(err)

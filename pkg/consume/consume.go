@@ -197,24 +197,8 @@ func (s *settler) handleBatch(ctx context.Context, msgs []jetstream.Msg, b Batch
 		s.handle(ctx, msgs[0], h)
 		return
 	}
-	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	hctx, cancel := s.inHand(ctx, msgs...)
 	defer cancel()
-	if s.heartbeat > 0 {
-		go func() {
-			t := time.NewTicker(s.heartbeat)
-			defer t.Stop()
-			for {
-				select {
-				case <-hctx.Done():
-					return
-				case <-t.C:
-					for _, m := range msgs {
-						_ = m.InProgress()
-					}
-				}
-			}
-		}()
-	}
 	if err := safeBatch(hctx, msgs, b); err != nil {
 		s.log.Debug("batch failed, settling its messages one by one", "consumer", s.name, "messages", len(msgs), "err", err)
 		cancel()
@@ -233,12 +217,11 @@ func (s *settler) handleBatch(ctx context.Context, msgs []jetstream.Msg, b Batch
 	}
 }
 
-// handle runs h on msg and settles the message.
-func (s *settler) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
-	// The handler gets a context that outlives shutdown so that work in
-	// hand finishes; drain waits for it.
+// inHand returns the context work on msgs runs in, and its cancel: it
+// outlives shutdown so that work in hand finishes (drain waits for it),
+// and until cancelled it keeps msgs alive with InProgress heartbeats.
+func (s *settler) inHand(ctx context.Context, msgs ...jetstream.Msg) (context.Context, context.CancelFunc) {
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
 	if s.heartbeat > 0 {
 		go func() {
 			t := time.NewTicker(s.heartbeat)
@@ -248,11 +231,20 @@ func (s *settler) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 				case <-hctx.Done():
 					return
 				case <-t.C:
-					_ = msg.InProgress()
+					for _, m := range msgs {
+						_ = m.InProgress()
+					}
 				}
 			}
 		}()
 	}
+	return hctx, cancel
+}
+
+// handle runs h on msg and settles the message.
+func (s *settler) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
+	hctx, cancel := s.inHand(ctx, msg)
+	defer cancel()
 	err := safe(hctx, msg, h)
 	md, merr := msg.Metadata()
 	var seq, delivery uint64 = 0, 1

@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/paddock-f1/paddock/pkg/consume"
-	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/streams"
 )
 
@@ -31,24 +31,8 @@ const consumerName = "extract-weather"
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	srv, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testenv.JetStream(t)
 	ctx := context.Background()
-	if err := streams.Apply(ctx, js, 0); err != nil {
-		t.Fatal(err)
-	}
 	c, err := streams.Consumer(ctx, js, consumerName)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/archive"
 	"github.com/paddock-f1/paddock/pkg/loader"
-	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/pkg/upstream"
 	"github.com/paddock-f1/paddock/streams"
 )
@@ -57,7 +57,7 @@ func (noQuota) PauseHost(context.Context, string, time.Time) error { return nil 
 func TestSessionLoadAsksTheArchiveOncePerFeed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	js := jetStream(t)
+	js := testenv.JetStream(t)
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func (u *heldUpstream) count(path string) int {
 func TestGapsLoadSideBySideAndAskOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	js := jetStream(t)
+	js := testenv.JetStream(t)
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		t.Fatal(err)
@@ -225,27 +225,4 @@ func TestGapsLoadSideBySideAndAskOnce(t *testing.T) {
 	if n := up.count(path); n != 1 {
 		t.Fatalf("%s asked %d times for two sessions, want 1", path, n)
 	}
-}
-
-// jetStream is an in-process JetStream server with paddock's topology.
-func jetStream(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	srv, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect("loader-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := streams.Apply(context.Background(), js, 0); err != nil {
-		t.Fatal(err)
-	}
-	return js
 }
