@@ -207,9 +207,29 @@ func (x *Extractor) Extract(ctx context.Context, m *streams.Manifest) *outcome {
 		return x.invalid(ctx, s, o, m, err)
 	}
 	if err != nil {
-		o.err = consume.Down("postgresql", fmt.Errorf("extractor: store %s of %s: %w", x.spec.Name, s.SessionKey, err))
+		o.err = storeError(fmt.Errorf("extractor: store %s of %s: %w", x.spec.Name, s.SessionKey, err))
 	}
 	return o
+}
+
+// storeError says how a failed write of a kind's rows is retried.
+// PostgreSQL refusing the rows themselves fails the same way on every
+// delivery: a data exception (SQLSTATE class 22), a violated NOT NULL,
+// foreign key or check constraint (23502, 23503, 23514), an exception a
+// trigger raised (class P0). The manifest is then dead-lettered at once
+// with the server's reason, for 'paddock dlq replay' once the cause is
+// fixed. Anything else — a lost connection, a deadlock, a server shutting
+// down, a unique key two deliveries raced for — is an outage, waited out.
+func storeError(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch {
+		case strings.HasPrefix(pg.Code, "22"), strings.HasPrefix(pg.Code, "P0"),
+			pg.Code == "23502", pg.Code == "23503", pg.Code == "23514":
+			return consume.Permanent(fmt.Errorf("%w: PostgreSQL refuses the rows themselves, retrying cannot help", err))
+		}
+	}
+	return consume.Down("postgresql", err)
 }
 
 // invalid records that the kind's data is bad: the outcome is failed with

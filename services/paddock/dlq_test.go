@@ -28,9 +28,9 @@ import (
 // poisoned, the others show that a replay re-runs only what was given up.
 var dlqKinds = []string{"weather", "drivers", "race-control"}
 
-// TestDeadLetterReplayImports: weather's table refuses every row, so its
-// extractor spends its retry budget and dead-letters the manifest; the run
-// fails naming it. 'paddock dlq ls' lists it with its run and session and
+// TestDeadLetterReplayImports: weather's table refuses every row (a
+// trigger's exception), which no retry can cure, so its extractor
+// dead-letters the manifest at its first delivery; the run fails naming it. 'paddock dlq ls' lists it with its run and session and
 // 'paddock status' counts it. Once the table takes rows again, 'paddock
 // dlq replay ID' re-sends it to the weather extractor alone, follows the
 // replay's run to a complete summary, and the tables equal those of a
@@ -71,21 +71,23 @@ func TestDeadLetterReplayImports(t *testing.T) {
 	out, code, msg = runCLI(t, "dlq", "ls")
 	t.Logf("dlq ls:\n%s", out)
 	if code != 0 || !strings.Contains(out, "extract-weather") || !strings.Contains(out, "2019/14 Qualifying") ||
-		!strings.Contains(out, "retry budget spent") || !strings.Contains(out, "f1.session.loaded.2019.14.Q") {
+		!strings.Contains(out, "retrying cannot help") || !strings.Contains(out, "f1.session.loaded.2019.14.Q") {
 		t.Fatalf("dlq ls: exit %d (%s)\n%s", code, msg, out)
 	}
 	out, code, msg = runCLI(t, "dlq", "ls", "--json", "--consumer", "extract-weather")
 	var listed struct {
 		DeadLetters []struct {
-			ID       uint64 `json:"id"`
-			Consumer string `json:"consumer"`
-			RunID    string `json:"run_id"`
-			Session  string `json:"session"`
-			Reason   string `json:"reason"`
+			ID         uint64 `json:"id"`
+			Consumer   string `json:"consumer"`
+			RunID      string `json:"run_id"`
+			Session    string `json:"session"`
+			Reason     string `json:"reason"`
+			Deliveries uint64 `json:"deliveries"`
 		} `json:"dead_letters"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed.DeadLetters) != 1 ||
-		listed.DeadLetters[0].RunID == "" || listed.DeadLetters[0].Session != "2019/14 Qualifying" {
+		listed.DeadLetters[0].RunID == "" || listed.DeadLetters[0].Session != "2019/14 Qualifying" ||
+		listed.DeadLetters[0].Deliveries != 1 {
 		t.Fatalf("dlq ls --json: exit %d (%s)\n%s", code, msg, out)
 	}
 	id := listed.DeadLetters[0].ID
