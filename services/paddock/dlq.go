@@ -359,7 +359,7 @@ func replayOne(ctx context.Context, cl *cli, f *dlqFlags, js jetstream.JetStream
 		}
 		return planErr(err)
 	}
-	printSummary(cl.out, sum, report, seen.unavailable(), f.asJSON)
+	printSummary(cl.out, "Dead-letter replay", sum, report, seen.unavailable(), f.asJSON)
 	return runFailed(sum)
 }
 

@@ -106,7 +106,7 @@ func TestDeadLetterReplayImports(t *testing.T) {
 	// the DLQ under a new ID, with its new run.
 	out, code, msg = runCLI(t, "dlq", "replay", fmt.Sprint(id))
 	t.Logf("dlq replay %d before the fix (exit %d, %s):\n%s", id, code, msg, out)
-	if code != 1 || !strings.Contains(out, "❌") || !strings.Contains(out, "weather_samples refuses rows") {
+	if code != 1 || !strings.Contains(out, "❌ Dead-letter replay failed") || !strings.Contains(out, "weather_samples refuses rows") {
 		t.Fatalf("a replay before the fix: exit %d (%s), want 1 and the failure\n%s", code, msg, out)
 	}
 	out, _, _ = runCLI(t, "dlq", "ls", "--json")
@@ -121,7 +121,7 @@ func TestDeadLetterReplayImports(t *testing.T) {
 	}
 	out, code, msg = runCLI(t, "dlq", "replay", fmt.Sprint(id))
 	t.Logf("dlq replay %d:\n%s", id, out)
-	if code != 0 || !strings.Contains(out, "✅") || !strings.Contains(out, "data_extracted:       {weather: 1}") {
+	if code != 0 || !strings.Contains(out, "✅ Dead-letter replay complete - Season 2019") || !strings.Contains(out, "data_extracted:       {weather: 1}") {
 		t.Fatalf("dlq replay %d: exit %d (%s)\n%s", id, code, msg, out)
 	}
 	got := dlqExports(t, session)

@@ -264,7 +264,7 @@ func follow(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, f *planF
 	if report == nil { // completed before its plan was seen (NATS reconnect)
 		report = &streams.GapReport{Year: cmd.Year}
 	}
-	printSummary(out, sum, report, seen.unavailable(), f.asJSON)
+	printSummary(out, runNoun(cmd), sum, report, seen.unavailable(), f.asJSON)
 	return sum, nil
 }
 
@@ -535,9 +535,21 @@ func summaryState(s *streams.Summary, report *streams.GapReport) string {
 	return runState(s.Status, total(s.DataExtracted), total(s.KindsUnavailable), total(s.KindsFailed), deferred)
 }
 
-// headline is the first line of an import's summary: complete, partial or
-// failed as the run really ended, and what kept it from complete.
-func headline(s *streams.Summary, report *streams.GapReport) string {
+// runNoun names what a run of cmd does, for its summary's headline.
+func runNoun(cmd streams.PlanCommand) string {
+	switch {
+	case cmd.Replay != 0:
+		return "Dead-letter replay"
+	case cmd.ArchiveOnly:
+		return "Replay"
+	}
+	return "Import"
+}
+
+// headline is the first line of a run's summary (what is "Import",
+// "Replay", ...): complete, partial or failed as the run really ended, and
+// what kept it from complete.
+func headline(what string, s *streams.Summary, report *streams.GapReport) string {
 	var why []string
 	if n := total(s.KindsUnavailable); n > 0 {
 		why = append(why, plural(n, "kind")+" unavailable")
@@ -554,18 +566,19 @@ func headline(s *streams.Summary, report *streams.GapReport) string {
 	}
 	switch summaryState(s, report) {
 	case stateComplete:
-		return "✅ Import complete - " + head
+		return "✅ " + what + " complete - " + head
 	case stateFailed:
-		return "❌ Import failed - " + head
+		return "❌ " + what + " failed - " + head
 	}
-	return "⚠️ Import partial - " + head
+	return "⚠️ " + what + " partial - " + head
 }
 
-// printSummary writes how the run ended: the headline, the summary's
-// fields, the kinds that ended unavailable per session with why, the
-// sessions deferred or left to another run, and the failures.
+// printSummary writes how the run ended: the headline (what names the
+// run's work), the summary's fields, the kinds that ended unavailable per
+// session with why, the sessions deferred or left to another run, and the
+// failures.
 // unavailable are the unavailable outcomes seen while following the run.
-func printSummary(w io.Writer, s *streams.Summary, report *streams.GapReport, unavailable []streams.Extraction, asJSON bool) {
+func printSummary(w io.Writer, what string, s *streams.Summary, report *streams.GapReport, unavailable []streams.Extraction, asJSON bool) {
 	var deferred, queued []streams.SessionRef
 	if report != nil {
 		deferred, queued = report.Deferred, report.Queued
@@ -575,7 +588,7 @@ func printSummary(w io.Writer, s *streams.Summary, report *streams.GapReport, un
 			"unavailable": nonNil(unavailable), "deferred": nonNil(deferred), "already_queued": nonNil(queued)})
 		return
 	}
-	fmt.Fprintln(w, headline(s, report))
+	fmt.Fprintln(w, headline(what, s, report))
 	fmt.Fprintf(w, "  run_id:               %s\n", s.RunID)
 	fmt.Fprintf(w, "  gaps_detected:        %d\n", s.GapsDetected)
 	fmt.Fprintf(w, "  sessions_processed:   %d\n", s.SessionsProcessed)

@@ -42,7 +42,8 @@ func TestReplayCommand(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d (%s):\n%s", strings.Join(args, " "), code, msg, out)
 		}
-		if !strings.Contains(out, "replayed weather: 1 session, 0 upstream calls\n") || !strings.Contains(out, "Estimated API calls: 0") {
+		if !strings.Contains(out, "replayed weather: 1 session, 0 upstream calls\n") || !strings.Contains(out, "Estimated API calls: 0") ||
+			!strings.Contains(out, "✅ Replay complete - Season 2019") {
 			t.Fatalf("%s printed:\n%s", strings.Join(args, " "), out)
 		}
 		if n := asked.Load(); n != 0 {

@@ -14,7 +14,7 @@ func TestSkippedLinesShown(t *testing.T) {
 	const line = "2019/14/Qualifying weather: 1 line skipped (WeatherData.jsonStream: blank line 49)"
 	s := &streams.Summary{RunID: "r", Year: 2019, Status: "completed", DataExtracted: map[string]int{"weather": 1}, Skipped: []string{line}}
 	var out bytes.Buffer
-	printSummary(&out, s, &streams.GapReport{Year: 2019}, nil, false)
+	printSummary(&out, "Import", s, &streams.GapReport{Year: 2019}, nil, false)
 	if !strings.Contains(out.String(), "  skipped: "+line+"\n") {
 		t.Errorf("summary does not show the skipped line:\n%s", out.String())
 	}

@@ -35,11 +35,11 @@ func TestHeadline(t *testing.T) {
 			nil, "⚠️ Import partial - Season 2019: 1 kind unavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := headline(&tc.s, tc.report); got != tc.want {
+			if got := headline("Import", &tc.s, tc.report); got != tc.want {
 				t.Errorf("headline = %q, want %q", got, tc.want)
 			}
 			var out bytes.Buffer
-			printSummary(&out, &tc.s, tc.report, nil, false)
+			printSummary(&out, "Import", &tc.s, tc.report, nil, false)
 			if first, _, _ := strings.Cut(out.String(), "\n"); first != tc.want {
 				t.Errorf("summary starts with %q, want %q", first, tc.want)
 			}
@@ -78,7 +78,7 @@ func TestUnavailableListedPerSession(t *testing.T) {
 		t.Fatalf("outcomes kept %d unavailable, want 3 (a redelivery counts once): %+v", len(unavailable), unavailable)
 	}
 	var out bytes.Buffer
-	printSummary(&out, s, report, unavailable, false)
+	printSummary(&out, "Import", s, report, unavailable, false)
 	got := out.String()
 	for _, want := range []string{
 		"⚠️ Import partial - Season 2019: 3 kinds unavailable, 1 session deferred\n",
@@ -104,7 +104,7 @@ func TestUnavailableKindsShareALine(t *testing.T) {
 		o.add(streams.Extraction{Kind: k, SessionKey: streams.Key(2019, -1, "Day 1"), Status: "unavailable", Reason: why})
 	}
 	var out bytes.Buffer
-	printSummary(&out, s, nil, o.unavailable(), false)
+	printSummary(&out, "Import", s, nil, o.unavailable(), false)
 	if want := "    2019/T1 Day 1          drivers, laps, weather: " + why + "\n"; !strings.Contains(out.String(), want) {
 		t.Errorf("lacks %q:\n%s", want, out.String())
 	}
@@ -117,7 +117,7 @@ func TestUnavailableNotSeenPointsToStatus(t *testing.T) {
 		o.add(streams.Extraction{Kind: "weather", SessionKey: streams.Key(2019, r, "Race"), Status: "unavailable", Reason: "not published"})
 	}
 	var out bytes.Buffer
-	printSummary(&out, s, nil, o.unavailable(), false)
+	printSummary(&out, "Import", s, nil, o.unavailable(), false)
 	got := out.String()
 	if !strings.Contains(got, "  unavailable: 25 kinds in 21 sessions\n") || !strings.Contains(got, "2019/20 Race") || strings.Contains(got, "2019/21 Race") ||
 		!strings.Contains(got, "    ... and 5 kinds more: 'paddock status --run 20261202T021626-4c8357b9' lists every one\n") {
@@ -128,7 +128,7 @@ func TestUnavailableNotSeenPointsToStatus(t *testing.T) {
 func TestUnavailableInJSON(t *testing.T) {
 	s, report, unavailable := roundFourteen()
 	var out bytes.Buffer
-	printSummary(&out, s, report, unavailable, true)
+	printSummary(&out, "Import", s, report, unavailable, true)
 	var got struct {
 		Summary     streams.Summary
 		State       string
