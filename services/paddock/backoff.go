@@ -97,40 +97,58 @@ func printBackingOff(w io.Writer, list []backingOff, now time.Time) {
 	}
 }
 
-// showBackingOff prints what the services connected to NATS_URL are
-// retrying, and how many dead letters wait, before the runs: it is what explains a run that does not
-// move, and it is readable while PostgreSQL is down. Without NATS_URL, or
-// when NATS cannot be reached quickly, it prints nothing.
-func showBackingOff(ctx context.Context, cl *cli) {
+// natsHealth is what the services connected to NATS_URL report: what
+// they are retrying now and the dead letters held per consumer. It is
+// what explains a run that does not move, and it is readable while
+// PostgreSQL is down.
+type natsHealth struct {
+	BackingOff  []backingOff   `json:"backing_off"`
+	DeadLetters map[string]int `json:"dead_letters"`
+}
+
+// readNATSHealth reads natsHealth; nil without NATS_URL, or when NATS
+// cannot be reached within 3 s. A part that cannot be read is logged and
+// left empty.
+func readNATSHealth(ctx context.Context, cl *cli) *natsHealth {
 	if cl.cfg.NATSURL == "" {
-		return
+		return nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	nc, err := natsrv.Connect(cl.cfg.NATSURL, "paddock-status", cl.log, cl.cfg.NATSAuth)
 	if err != nil {
-		return
+		return nil
 	}
 	defer nc.Close()
 	if natsrv.WaitConnected(cctx, nc, cl.cfg.NATSURL) != nil {
-		return
+		return nil
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return
+		return nil
 	}
-	list, err := readBackingOff(cctx, js)
-	if err != nil {
+	h := &natsHealth{BackingOff: []backingOff{}, DeadLetters: map[string]int{}}
+	if list, err := readBackingOff(cctx, js); err != nil {
 		cl.log.Warn("status: what the services are retrying is unknown", "err", err)
-	} else {
-		printBackingOff(cl.out, list, time.Now())
+	} else if list != nil {
+		h.BackingOff = list
 	}
-	held, err := streams.CountDeadLetters(cctx, js)
-	if err != nil {
+	if held, err := streams.CountDeadLetters(cctx, js); err != nil {
 		cl.log.Warn("status: the dead letters held are unknown", "err", err)
+	} else if held != nil {
+		h.DeadLetters = held
+	}
+	return h
+}
+
+// printNATSHealth writes h before the runs: a line per consumer backing
+// off, then the dead letters held; nothing when h is nil.
+func printNATSHealth(w io.Writer, h *natsHealth) {
+	if h == nil {
 		return
 	}
-	printDeadLetterCount(cl.out, held)
+	printBackingOff(w, h.BackingOff, time.Now())
+	printDeadLetterCount(w, h.DeadLetters)
 }
 
 // printDeadLetterCount writes how many dead letters wait, when any do:

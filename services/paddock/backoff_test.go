@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,15 +15,17 @@ import (
 
 	"github.com/paddock-f1/paddock/pkg/consume"
 	"github.com/paddock-f1/paddock/pkg/natsrv"
+	"github.com/paddock-f1/paddock/pkg/testenv"
 	"github.com/paddock-f1/paddock/streams"
 )
 
 // TestStatusShowsWhatIsBackingOff: while an extractor retries a manifest
 // through a PostgreSQL outage, status names the consumer, the messages,
 // the dependency and since when (from NATS alone); once the message is
-// handled the line goes away.
+// handled the line goes away. 'status --json' carries the same under
+// "nats".
 func TestStatusShowsWhatIsBackingOff(t *testing.T) {
-	srv, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir()})
+	srv, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir(), Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +77,21 @@ func TestStatusShowsWhatIsBackingOff(t *testing.T) {
 	if !strings.HasPrefix(out.String(), "backing off: extract-weather 1 message, PostgreSQL unreachable since ") ||
 		!strings.Contains(out.String(), "connection refused") {
 		t.Fatalf("status says %q", out.String())
+	}
+	t.Setenv("NATS_URL", srv.ClientURL())
+	t.Setenv("DATABASE_URL", testenv.Database(t))
+	if out, code, msg := runCLI(t, "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d (%s)\n%s", code, msg, out)
+	}
+	js2, code, msg := runCLI(t, "status", "--json")
+	var status struct {
+		Runs []any      `json:"runs"`
+		NATS natsHealth `json:"nats"`
+	}
+	if code != 0 || json.Unmarshal([]byte(js2), &status) != nil || len(status.NATS.BackingOff) != 1 ||
+		status.NATS.BackingOff[0].Consumer != name || status.NATS.BackingOff[0].Messages != 1 ||
+		status.NATS.BackingOff[0].Reason != "postgresql" || status.NATS.DeadLetters == nil {
+		t.Fatalf("status --json: exit %d (%s)\n%s", code, msg, js2)
 	}
 	down.Store(false)
 	<-handled

@@ -40,8 +40,9 @@ func setupStatus(fs *flag.FlagSet, cl *cli) runFunc {
 }
 
 func cmdStatus(ctx context.Context, cl *cli, runID string, limit int, asJSON bool) error {
+	health := readNATSHealth(ctx, cl)
 	if !asJSON {
-		showBackingOff(ctx, cl)
+		printNATSHealth(cl.out, health)
 	}
 	conn, err := openRuns(ctx, cl.cfg.DatabaseURL)
 	if err != nil {
@@ -54,7 +55,11 @@ func cmdStatus(ctx context.Context, cl *cli, runID string, limit int, asJSON boo
 			return statusErr(err, cl.cfg.DatabaseURL)
 		}
 		if asJSON {
-			return writeJSON(cl.out, map[string]any{"runs": nonNil(runs)})
+			v := map[string]any{"runs": nonNil(runs)}
+			if health != nil {
+				v["nats"] = health
+			}
+			return writeJSON(cl.out, v)
 		}
 		printRuns(cl.out, runs)
 		return nil
@@ -64,7 +69,10 @@ func cmdStatus(ctx context.Context, cl *cli, runID string, limit int, asJSON boo
 		return statusErr(err, cl.cfg.DatabaseURL)
 	}
 	if asJSON {
-		return writeJSON(cl.out, d)
+		return writeJSON(cl.out, struct {
+			*runDetail
+			NATS *natsHealth `json:"nats,omitempty"`
+		}{d, health})
 	}
 	printRun(cl.out, d)
 	return nil
