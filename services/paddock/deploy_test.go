@@ -1510,6 +1510,11 @@ var dashboardMetrics = map[string][]string{
 	"paddock_runs_total":                    {"status"},
 	"paddock_run_duration_seconds":          {}, // histogram
 	"paddock_slack_posts_total":             {"result"},
+	"paddock_retries_total":                 {"consumer", "reason"},
+	"paddock_backing_off_messages":          {"consumer"},
+	"paddock_backing_off_since_seconds":     {"consumer"},
+	"paddock_dead_letters_total":            {"consumer", "why"},
+	"paddock_dead_letters":                  {"consumer"},
 }
 
 // dashboardHistograms are the histograms of dashboardMetrics: queried by
