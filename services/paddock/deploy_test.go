@@ -24,6 +24,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -294,6 +295,7 @@ func services(t *testing.T) []string {
 // checkPaddock checks what every assembled or built set must hold.
 func checkPaddock(t *testing.T, set *manifests) {
 	t.Helper()
+	checkNATSPolicy(t, set)
 	for _, name := range services(t) {
 		d := named[*appsv1.Deployment](set, name)
 		if d == nil {
@@ -1057,14 +1059,15 @@ type object interface {
 // and kind. A kind not here fails the tests: a new kind is added here with
 // its type, and the checks it needs.
 var apiTypes = map[string]func() object{
-	"v1 Namespace":                  func() object { return new(corev1.Namespace) },
-	"v1 ConfigMap":                  func() object { return new(corev1.ConfigMap) },
-	"v1 Secret":                     func() object { return new(corev1.Secret) },
-	"v1 Service":                    func() object { return new(corev1.Service) },
-	"apps/v1 Deployment":            func() object { return new(appsv1.Deployment) },
-	"apps/v1 StatefulSet":           func() object { return new(appsv1.StatefulSet) },
-	"batch/v1 Job":                  func() object { return new(batchv1.Job) },
-	"policy/v1 PodDisruptionBudget": func() object { return new(policyv1.PodDisruptionBudget) },
+	"v1 Namespace":                       func() object { return new(corev1.Namespace) },
+	"v1 ConfigMap":                       func() object { return new(corev1.ConfigMap) },
+	"v1 Secret":                          func() object { return new(corev1.Secret) },
+	"v1 Service":                         func() object { return new(corev1.Service) },
+	"apps/v1 Deployment":                 func() object { return new(appsv1.Deployment) },
+	"apps/v1 StatefulSet":                func() object { return new(appsv1.StatefulSet) },
+	"batch/v1 Job":                       func() object { return new(batchv1.Job) },
+	"policy/v1 PodDisruptionBudget":      func() object { return new(policyv1.PodDisruptionBudget) },
+	"networking.k8s.io/v1 NetworkPolicy": func() object { return new(networkingv1.NetworkPolicy) },
 }
 
 // yamlDocs splits a multi-document YAML stream at its "---" lines, as
@@ -1799,4 +1802,56 @@ func promQLNames(expr string) (metrics, labels []string, err error) {
 		}
 	}
 	return metrics, labels, nil
+}
+
+// checkNATSPolicy checks the NetworkPolicy of the NATS servers: it selects
+// their pods; the route port 6222 (which takes no password) admits only
+// those pods, the client port 4222 only pods part of paddock, and every
+// paddock Deployment's pods are such pods.
+func checkNATSPolicy(t *testing.T, set *manifests) {
+	t.Helper()
+	np := named[*networkingv1.NetworkPolicy](set, "nats")
+	if np == nil {
+		t.Errorf("%s: no NetworkPolicy nats: the route port takes no password", set.origin)
+		return
+	}
+	if np.Spec.PodSelector.MatchLabels["app.kubernetes.io/name"] != "nats" || !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
+		t.Errorf("%s: NetworkPolicy nats selects %v for %v, want the NATS pods' ingress", set.origin, np.Spec.PodSelector.MatchLabels, np.Spec.PolicyTypes)
+	}
+	from := map[int32][]map[string]string{} // port -> the pod labels admitted; nil entry: anyone
+	for _, rule := range np.Spec.Ingress {
+		for _, p := range rule.Ports {
+			if p.Port == nil {
+				t.Errorf("%s: NetworkPolicy nats: a rule without a port opens every port", set.origin)
+				continue
+			}
+			if len(rule.From) == 0 {
+				from[p.Port.IntVal] = append(from[p.Port.IntVal], nil)
+			}
+			for _, peer := range rule.From {
+				if peer.PodSelector == nil || peer.NamespaceSelector != nil || peer.IPBlock != nil {
+					t.Errorf("%s: NetworkPolicy nats admits port %d from %+v: want pods of this namespace", set.origin, p.Port.IntVal, peer)
+					continue
+				}
+				from[p.Port.IntVal] = append(from[p.Port.IntVal], peer.PodSelector.MatchLabels)
+			}
+		}
+	}
+	only := func(port int32, key, value string) {
+		if len(from[port]) == 0 {
+			t.Errorf("%s: NetworkPolicy nats does not admit port %d", set.origin, port)
+		}
+		for _, labels := range from[port] {
+			if len(labels) != 1 || labels[key] != value {
+				t.Errorf("%s: NetworkPolicy nats admits port %d from %v, want only %s=%s", set.origin, port, labels, key, value)
+			}
+		}
+	}
+	only(6222, "app.kubernetes.io/name", "nats")
+	only(4222, "app.kubernetes.io/part-of", "paddock")
+	for _, d := range objectsOf[*appsv1.Deployment](set) {
+		if d.Spec.Template.Labels["app.kubernetes.io/part-of"] != "paddock" {
+			t.Errorf("%s: Deployment %s's pods lack app.kubernetes.io/part-of=paddock: NATS will not admit them", set.origin, d.Name)
+		}
+	}
 }
