@@ -72,6 +72,10 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 		return err
 	}
 	defer nc.Close()
+	// Credentials revoked or rotated while running stop the service, as
+	// a refusal at start does (Refused says so below).
+	ctx, stopWatch := natsrv.UntilRefused(ctx, nc)
+	defer stopWatch()
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		return err
@@ -94,6 +98,9 @@ func Serve(ctx context.Context, cfg Config, k kind.Kind, log *slog.Logger) error
 	err = x.Run(ctx, cfg.Concurrency)
 	if oerr := <-errs; err == nil {
 		err = oerr
+	}
+	if rerr := natsrv.Refused(nc); rerr != nil {
+		return rerr
 	}
 	log.Info("stopped")
 	return err

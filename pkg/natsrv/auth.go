@@ -1,6 +1,7 @@
 package natsrv
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -150,6 +151,35 @@ var refusals sync.Map // *nats.Conn → *AuthError
 func refusal(nc *nats.Conn) *AuthError {
 	if v, ok := refusals.Load(nc); ok {
 		return v.(*AuthError)
+	}
+	return nil
+}
+
+// refusalWatch holds, per connection, the cancel of its UntilRefused
+// context.
+var refusalWatch sync.Map // *nats.Conn → context.CancelFunc
+
+// UntilRefused returns a context that ends with ctx, or as soon as the
+// server refuses nc's credentials while the service runs (revoked, or
+// rotated on the server but not here): a service then stops, and Refused
+// says why, instead of running on without NATS. Call stop when done.
+func UntilRefused(ctx context.Context, nc *nats.Conn) (_ context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	refusalWatch.Store(nc, cancel)
+	if refusal(nc) != nil {
+		cancel()
+	}
+	return ctx, func() {
+		refusalWatch.Delete(nc)
+		cancel()
+	}
+}
+
+// Refused is the refusal of the credentials that closed nc (an
+// *AuthError), or nil.
+func Refused(nc *nats.Conn) error {
+	if r := refusal(nc); r != nil {
+		return r
 	}
 	return nil
 }

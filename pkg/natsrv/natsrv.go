@@ -126,6 +126,9 @@ func Connect(url, name string, log *slog.Logger, auth ...Auth) (*nats.Conn, erro
 		ae := &AuthError{URL: masked, Method: a.Method(url), TLS: tlsFailure, Err: secret.Err(err)}
 		if _, loaded := refusals.LoadOrStore(c, ae); !loaded {
 			log.Error("nats refused the connection; not retrying", "err", ae)
+			if stop, ok := refusalWatch.Load(c); ok {
+				stop.(context.CancelFunc)()
+			}
 		}
 		go c.Close() // not from within nats.go's callback
 	}

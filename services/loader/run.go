@@ -54,6 +54,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer nc.Close()
+	// Credentials revoked or rotated while running stop the service, as
+	// a refusal at start does (Refused says so below).
+	ctx, stopWatch := natsrv.UntilRefused(ctx, nc)
+	defer stopWatch()
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		return err
@@ -73,6 +77,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	err = l.Run(ctx)
 	if oerr := <-errs; err == nil {
 		err = oerr
+	}
+	if rerr := natsrv.Refused(nc); rerr != nil {
+		return rerr
 	}
 	log.Info("stopped")
 	return err

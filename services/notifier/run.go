@@ -46,6 +46,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer nc.Close()
+	// Credentials revoked or rotated while running stop the service, as
+	// a refusal at start does (Refused says so below).
+	ctx, stopWatch := natsrv.UntilRefused(ctx, nc)
+	defer stopWatch()
 
 	// Where messages go.
 	var post notify.Poster = notify.Log{Log: log}
@@ -62,6 +66,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	err = nt.Run(ctx)
 	if oerr := <-errs; err == nil {
 		err = oerr
+	}
+	if rerr := natsrv.Refused(nc); rerr != nil {
+		return rerr
 	}
 	log.Info("stopped")
 	return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,12 +92,37 @@ func TestServiceStopsWhenNATSRefusesTheLogin(t *testing.T) {
 		}
 		t.Cleanup(func() {
 			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
 			if t.Failed() {
 				t.Logf("planner output:\n%s", out.String())
 			}
 		})
 		waitFor(t, 30*time.Second, httpOK("http://"+addr+"/readyz"))
+
+		// The password is rotated on the server (restarted on the same
+		// port with another): the planner stops, saying why, as it does
+		// when refused at start, instead of running on without NATS.
+		ns.Shutdown()
+		port, _ := strconv.Atoi(hostPort[strings.LastIndex(hostPort, ":")+1:])
+		rotated, err := natsrv.Start(natsrv.Options{StoreDir: t.TempDir(), Port: port, Username: "paddock", Password: "natsauth-rotated-7a2f"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rotated.Shutdown)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var werr error
+		select {
+		case werr = <-done:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("the planner still runs 15s after NATS refused its rotated-away password; it printed:\n%s", out.String())
+		}
+		var exit *exec.ExitError
+		if !errors.As(werr, &exit) || exit.ExitCode() == 0 || !strings.Contains(out.String(), "authentication failed with user and password in NATS_URL") {
+			t.Fatalf("exit %v, want a non-zero exit that says NATS refused the login; it printed:\n%s", werr, out.String())
+		}
+		if strings.Contains(out.String(), right) {
+			t.Errorf("the output prints the password:\n%s", out.String())
+		}
 	})
 }
 

@@ -62,6 +62,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer nc.Close()
+	// Credentials revoked or rotated while running stop the service, as
+	// a refusal at start does (Refused says so below).
+	ctx, stopWatch := natsrv.UntilRefused(ctx, nc)
+	defer stopWatch()
 	arc, err := archive.Open(ctx, js, streams.RawBucket)
 	if err != nil {
 		return err
@@ -105,6 +109,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// Shutdown: consumers drain when ctx ends, then NATS, then the pool.
 	wg.Wait()
 	close(errs)
+	if rerr := natsrv.Refused(nc); rerr != nil {
+		return rerr
+	}
 	for err := range errs {
 		if err != nil {
 			return err
