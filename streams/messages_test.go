@@ -8,10 +8,10 @@ import (
 	"github.com/paddock-f1/paddock/streams"
 )
 
-// TestDecodeReadsOnceAndRefusesNewerVersions: a message decodes into its
+// TestDecodeReadsItsTypeAndRefusesNewerVersions: a message decodes into its
 // type; one from a newer schema asks for an upgrade, whether or not its
 // body fits this build's type; a body that is not JSON says so.
-func TestDecodeReadsOnceAndRefusesNewerVersions(t *testing.T) {
+func TestDecodeReadsItsTypeAndRefusesNewerVersions(t *testing.T) {
 	var m streams.Manifest
 	in := streams.Encode(streams.Manifest{V: streams.SchemaVersion, RunID: "r1", Kinds: []string{"weather"},
 		Feeds: []streams.Feed{{Name: "WeatherData.jsonStream", Status: streams.FeedOK}}})

@@ -1,8 +1,9 @@
 // Package loader is paddock's single loader: it takes gaps from GAPS (a
-// few at once, under one rate governor), fetches the feeds the gap's kinds need (the raw archive
-// first, the upstream only for what the archive lacks), archives every
-// definitive answer, and publishes a small manifest on LOADED for the
-// extractors, plus the load's upstream cost on EVENTS for run accounting.
+// few at once, under one rate governor), fetches the feeds each gap's
+// kinds need (the raw archive first, the upstream only for what the
+// archive lacks), archives every definitive answer, and publishes a small
+// manifest on LOADED for the extractors, plus the load's upstream cost on
+// EVENTS for run accounting.
 package loader
 
 import (

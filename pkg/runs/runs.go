@@ -107,19 +107,9 @@ func (a *Accountant) handleInOrder(ctx context.Context, msg jetstream.Msg) error
 	}
 }
 
-// Handle applies one EVENTS message.
+// Handle applies one EVENTS message: a batch of one.
 func (a *Accountant) Handle(ctx context.Context, msg jetstream.Msg) error {
-	c, err := change(msg)
-	if err != nil || c.sql == "" {
-		return err
-	}
-	if _, err := a.pool.Exec(ctx, c.sql, c.args...); err != nil {
-		return fmt.Errorf("runs: %s: %w", c.what, err)
-	}
-	if c.completes == "" {
-		return nil
-	}
-	return a.maybeComplete(ctx, c.completes)
+	return a.HandleBatch(ctx, []jetstream.Msg{msg})
 }
 
 // HandleBatch applies consecutive EVENTS messages in one implicit

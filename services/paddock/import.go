@@ -535,12 +535,10 @@ func summaryState(s *streams.Summary, report *streams.GapReport) string {
 	return runState(s.Status, total(s.DataExtracted), total(s.KindsUnavailable), total(s.KindsFailed), deferred)
 }
 
-// runNoun names what a run of cmd does, for its summary's headline.
+// runNoun names what a run of cmd does, for its summary's headline ('paddock
+// dlq replay' names its own).
 func runNoun(cmd streams.PlanCommand) string {
-	switch {
-	case cmd.Replay != 0:
-		return "Dead-letter replay"
-	case cmd.ArchiveOnly:
+	if cmd.ArchiveOnly {
 		return "Replay"
 	}
 	return "Import"
